@@ -1,0 +1,34 @@
+# Pressroom: every set-up step lives here, so that a fresh clone needs only `make demo` or
+# `make test`. Python >= 3.11 must be on PATH as python3.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint bench demo clean
+
+install: $(STAMP)
+
+# Re-run only when the dependencies change; safe to run again at any time.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check archive indexer webapp tests bench
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) bench/bench_crawl.py
+
+demo: install
+	bash demo/run.sh
+
+clean:
+	rm -rf $(VENV) .demo-data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pressroom archive: crawl, clean, store. The record everything else is derived from."""

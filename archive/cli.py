@@ -1,0 +1,161 @@
+"""Command-line commands of the archive: crawl, settings."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from archive.errors import ArchiveError
+from archive.jobs import SiteResult, crawl_sites
+from archive.record import CrawlStats
+from archive.settings import Settings, SiteConfig, adhoc_site, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def common_options(func: F) -> F:
+    """Add --config, --data-dir and --log-level to a command."""
+    func = click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
+                                                         case_sensitive=False),
+                        help="Logging threshold (setting log_level).")(func)
+    func = click.option("--data-dir", type=click.Path(file_okay=False),
+                        help="Folder of the archive and index (setting data_dir, "
+                             "env PRESSROOM_DATA_DIR).")(func)
+    func = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                        help="User settings file layered over config/pressroom.toml "
+                             "(env PRESSROOM_CONFIG).")(func)
+    return func
+
+
+def settings_from(config_file: str | None, overrides: dict[str, Any]) -> Settings:
+    """Load the settings and configure logging; turn a settings error into a one-line exit."""
+    try:
+        settings = load_settings(config_file, overrides)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging(settings.log_level)
+    return settings
+
+
+def configure_logging(level: str) -> None:
+    """Send one line per event to stderr."""
+    logging.basicConfig(level=level, stream=sys.stderr, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+@click.command()
+@click.argument("urls", nargs=-1)
+@click.option("--site", "site_keys", multiple=True, metavar="KEY",
+              help="Crawl only this configured site (repeatable). Default: every site.")
+@click.option("--delay", type=float, help="Seconds between requests to one host (crawl.delay).")
+@click.option("--limit", type=int, help="Stop after this many fetches; the next run resumes.")
+@common_options
+def crawl(urls: tuple[str, ...], site_keys: tuple[str, ...], delay: float | None,
+          limit: int | None, config_file: str | None, data_dir: str | None,
+          log_level: str | None) -> None:
+    """Capture the configured sites (or the site of URLS) into the archive.
+
+    With URLS, crawl an ad-hoc site from those start URLs: their host only, sitemaps from its
+    robots.txt. Without, crawl every configured site (or those named by --site). Polite,
+    incremental and resumable; only one crawl runs at a time on a data directory.
+    """
+    interactive = sys.stderr.isatty()
+    level = log_level or ("WARNING" if interactive else None)
+    settings = settings_from(config_file, {"data_dir": data_dir, "crawl.delay": delay,
+                                           "log_level": level and level.upper()})
+    sites = pick_sites(settings, urls, site_keys)
+    progress = Progress() if interactive else None
+    try:
+        results = crawl_sites(settings, sites, progress, max_fetches=limit)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: the next crawl resumes where this one stopped", err=True)
+        sys.exit(130)
+    finally:
+        if progress:
+            progress.clear()
+    for result in results:
+        click.echo(summary(result))
+
+
+def pick_sites(settings: Settings, urls: tuple[str, ...], keys: tuple[str, ...]) -> list[SiteConfig]:
+    """Choose the sites of a crawl: ad-hoc from URLs, or configured ones by key."""
+    if urls and keys:
+        raise click.UsageError("give either URLs or --site, not both")
+    if urls:
+        try:
+            return [adhoc_site(list(urls))]
+        except ArchiveError as exc:
+            raise click.BadParameter(str(exc), param_hint="URLS") from None
+    unknown = [k for k in keys if k not in settings.sites]
+    if unknown:
+        raise click.BadParameter(f"no such site: {', '.join(unknown)} (configured: "
+                                 f"{', '.join(settings.sites) or 'none'})", param_hint="--site")
+    sites = [settings.sites[k] for k in keys] if keys else list(settings.sites.values())
+    if not sites:
+        raise click.UsageError("no sites configured; give start URLs or a config file")
+    return sites
+
+
+class Progress:
+    """A status line on the terminal, rewritten in place."""
+
+    def __init__(self) -> None:
+        self.width = 0
+
+    def __call__(self, url: str, stats: CrawlStats, queued: int) -> None:
+        failed = sum(stats.failed.values())
+        line = (f"fetched {stats.fetched}  new {stats.new}  changed {stats.changed}  "
+                f"unchanged {stats.unchanged}  failed {failed}  queue {queued}  {url}")
+        line = line[: max(20, shutil.get_terminal_size().columns - 1)]
+        click.echo("\r" + line.ljust(self.width), nl=False, err=True)
+        self.width = len(line)
+
+    def clear(self) -> None:
+        """Erase the status line."""
+        if self.width:
+            click.echo("\r" + " " * self.width + "\r", nl=False, err=True)
+
+
+def summary(result: SiteResult) -> str:
+    """Format the closing summary of one site's run."""
+    s = result.stats
+    state = "complete" if result.complete else "stopped early (the next run resumes)"
+    lines = [
+        f"{result.site.key}: run {result.run_id} {state} in {result.seconds:.1f} s",
+        f"  fetched {s.fetched}, new {s.new}, changed {s.changed}, unchanged {s.unchanged} "
+        f"({s.not_modified} answered 304), redirects {s.redirects}, retries {s.retries}",
+        f"  failed {sum(s.failed.values())}{_by_reason(s.failed)}",
+        f"  skipped by robots.txt {s.skipped_robots}, refused {sum(s.refused.values())}"
+        f"{_by_reason(s.refused)}, not followed {sum(s.skipped.values())}{_by_reason(s.skipped)}",
+    ]
+    return "\n".join(lines)
+
+
+def _by_reason(counter: Any) -> str:
+    if not counter:
+        return ""
+    return " (" + ", ".join(f"{k} {v}" for k, v in sorted(counter.items())) + ")"
+
+
+@click.command("settings")
+@common_options
+def show_settings(config_file: str | None, data_dir: str | None, log_level: str | None) -> None:
+    """Check the settings and print them as JSON, each with the file or variable it came from."""
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    out = {
+        "data_dir": str(settings.data_dir), "log_level": settings.log_level,
+        "crawl": vars(settings.crawl), "archive": vars(settings.archive),
+        "sites": {k: {f: v for f, v in vars(s).items() if f != "key"}
+                  for k, s in settings.sites.items()},
+        "sources": settings.sources,
+    }
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))

@@ -1,0 +1,77 @@
+"""Run the archive's jobs over a data directory: one crawl at a time, every site in turn."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.catalogue import Catalogue
+from archive.crawl import Crawl, Event
+from archive.lock import RunLock
+from archive.netguard import AddressPolicy
+from archive.record import CrawlStats
+from archive.settings import Settings, SiteConfig
+from archive.warcstore import WarcStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a data directory keeps each part of the archive."""
+
+    data_dir: Path
+
+    @property
+    def catalogue(self) -> Path:
+        return self.data_dir / "catalogue.sqlite"
+
+    @property
+    def warc(self) -> Path:
+        return self.data_dir / "warc"
+
+
+@dataclass
+class SiteResult:
+    """The outcome of one site's run."""
+
+    site: SiteConfig
+    run_id: int
+    stats: CrawlStats
+    seconds: float
+    complete: bool
+
+
+@contextmanager
+def open_archive(settings: Settings) -> Iterator[tuple[Catalogue, WarcStore]]:
+    """Open the catalogue and WARC store of the data directory (no lock taken)."""
+    paths = Paths(settings.data_dir)
+    catalogue = Catalogue(paths.catalogue)
+    store = WarcStore(paths.warc, settings.archive.warc_prefix, settings.archive.warc_max_bytes)
+    try:
+        yield catalogue, store
+    finally:
+        store.close()
+        catalogue.close()
+
+
+def crawl_sites(settings: Settings, sites: list[SiteConfig], on_event: Event | None = None,
+                max_fetches: int | None = None) -> list[SiteResult]:
+    """Crawl each site in turn under the data directory's crawl lock."""
+    results = []
+    with RunLock(settings.data_dir, "crawl"), open_archive(settings) as (catalogue, store):
+        for name in store.recover():
+            logger.warning("recovered %s left open by an interrupted crawl", name)
+        policy = AddressPolicy(host for site in sites for host in site.hosts)
+        for site in sites:
+            started = time.monotonic()
+            crawl = Crawl(settings, site, catalogue, store, policy, on_event)
+            stats = crawl.run(max_fetches=max_fetches)
+            complete = catalogue.runs(1)[0]["state"] == "done"
+            results.append(SiteResult(site, crawl.run_id, stats, time.monotonic() - started,
+                                      complete))
+    return results

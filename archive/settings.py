@@ -1,0 +1,351 @@
+"""Load, layer and check Pressroom's settings.
+
+Layers, each over the one before: config/pressroom.toml (the commented defaults), a user file
+(--config or PRESSROOM_CONFIG), PRESSROOM_* environment variables, command-line overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive.errors import SettingsError
+
+DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "pressroom.toml"
+ENV_PREFIX = "PRESSROOM_"
+ENV_RESERVED = {"PRESSROOM_CONFIG"}
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    operator: str
+    contact_url: str
+    robots_agent: str
+    delay: float
+    max_crawl_delay: float
+    connect_timeout: float
+    read_timeout: float
+    fetch_deadline: float
+    max_body_bytes: int
+    max_redirects: int
+    retries: int
+    backoff: float
+    max_retry_after: float
+    max_pages_per_host: int
+    max_depth: int
+    max_url_length: int
+    max_repeated_segments: int
+    max_query_variants: int
+    tracking_params: list[str]
+    strip_trailing_slash: bool
+    sitemap_lastmod_skip: bool
+    recheck_days: int
+    keep_alive: bool
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent header: product, operator and contact URL."""
+        return f"{self.robots_agent}/0.1 (+{self.contact_url}; {self.operator})"
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    warc_max_bytes: int
+    warc_prefix: str
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    key: str
+    name: str
+    start_urls: list[str]
+    sitemaps: list[str]
+    allow: list[str]
+    deny: list[str]
+    languages: list[str]
+    page_rules: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """Host[:port] of every start URL and sitemap: the only hosts crawled for this site."""
+        return frozenset(netloc(u) for u in [*self.start_urls, *self.sitemaps])
+
+    def allowed(self, url: str) -> bool:
+        """Tell whether a discovered URL is in scope: on a site host, allowed, not denied."""
+        if netloc(url) not in self.hosts:
+            return False
+        if any(re.search(p, url) for p in self.deny):
+            return False
+        return not self.allow or any(re.search(p, url) for p in self.allow)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    log_level: str
+    crawl: CrawlSettings
+    archive: ArchiveSettings
+    sites: dict[str, SiteConfig]
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def replace_crawl(self, **changes: Any) -> Settings:
+        """Return a copy with some crawl settings changed."""
+        return dataclasses.replace(self, crawl=dataclasses.replace(self.crawl, **changes))
+
+
+def netloc(url: str) -> str:
+    """Return the lower-cased host[:port] of a URL, without a default port.
+
+    >>> netloc("HTTPS://www.Example.org:443/news")
+    'www.example.org'
+    >>> netloc("http://127.0.0.1:8080/")
+    '127.0.0.1:8080'
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        return host
+    if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)):
+        return host
+    return f"{host}:{port}"
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SECTIONS: dict[str, type] = {"crawl": CrawlSettings, "archive": ArchiveSettings}
+SITE_FIELDS = {f.name: f for f in dataclasses.fields(SiteConfig) if f.name != "key"}
+REGEX_LISTS = {"allow", "deny"}
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from the defaults, a user file, the environment and overrides.
+
+    Overrides are keyed by dotted path ("crawl.delay", "data_dir"); None values are ignored.
+    """
+    environ = os.environ if environ is None else environ
+    raw = _read_toml(DEFAULTS_FILE)
+    sources = {key: str(DEFAULTS_FILE) for key in _leaf_paths(raw)}
+    config_file = config_file or environ.get("PRESSROOM_CONFIG")
+    if config_file:
+        user_path = Path(config_file)
+        user = _read_toml(user_path)
+        _check_known(user, raw, str(user_path))
+        if "sites" in user:
+            raw["sites"] = {}
+        _merge(raw, user)
+        sources.update({key: str(user_path) for key in _leaf_paths(user)})
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX) and name not in ENV_RESERVED:
+            path = _env_path(name, raw)
+            _set(raw, path, _parse_env(value, _get(raw, path), name))
+            sources[".".join(path)] = f"environment variable {name}"
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        path = dotted.split(".")
+        if _get(raw, path) is _MISSING:
+            raise SettingsError(f"unknown setting {dotted!r} given on the command line")
+        _set(raw, path, value)
+        sources[dotted] = "the command line"
+    return _build(raw, sources)
+
+
+_MISSING = object()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: settings file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _leaf_paths(table: Mapping[str, Any], prefix: str = "") -> list[str]:
+    paths = []
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and key != "page_rules":
+            paths.extend(_leaf_paths(value, path + "."))
+        else:
+            paths.append(path)
+    return paths
+
+
+def _check_known(user: Mapping[str, Any], defaults: Mapping[str, Any], origin: str) -> None:
+    for key, value in user.items():
+        if key == "sites":
+            if not isinstance(value, dict):
+                raise SettingsError(f"{origin}: 'sites' must be a table of sites")
+            continue
+        if key not in defaults:
+            raise SettingsError(f"{origin}: unknown setting {key!r}")
+        if isinstance(defaults[key], dict):
+            if not isinstance(value, dict):
+                raise SettingsError(f"{origin}: {key!r} must be a table")
+            for sub in value:
+                if sub not in defaults[key]:
+                    raise SettingsError(f"{origin}: unknown setting '{key}.{sub}'")
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> None:
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and key != "page_rules":
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _get(table: Mapping[str, Any], path: list[str]) -> Any:
+    node: Any = table
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _set(table: dict[str, Any], path: list[str], value: Any) -> None:
+    node = table
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+
+
+def _env_path(name: str, raw: Mapping[str, Any]) -> list[str]:
+    """Map PRESSROOM_CRAWL_DELAY to ["crawl", "delay"] by matching known setting names."""
+    wanted = name[len(ENV_PREFIX):].lower()
+    for key, value in raw.items():
+        if key == "sites":
+            continue
+        if not isinstance(value, dict) and key == wanted:
+            return [key]
+        if isinstance(value, dict):
+            for sub in value:
+                if f"{key}_{sub}" == wanted:
+                    return [key, sub]
+    raise SettingsError(f"environment variable {name}: no such setting")
+
+
+def _parse_env(value: str, current: Any, name: str) -> Any:
+    if isinstance(current, str):
+        return value
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        raise SettingsError(f"environment variable {name}: {value!r} is not a valid value") from None
+
+
+def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
+    def origin(path: str) -> str:
+        return sources.get(path) or sources.get(path.rsplit(".", 1)[0], "settings")
+
+    for key in raw:
+        if key not in ("data_dir", "log_level", "sites", *SECTIONS):
+            raise SettingsError(f"{origin(key)}: unknown setting {key!r}")
+    sections = {
+        name: cls(**{f.name: _check_value(f"{name}.{f.name}", raw[name].get(f.name, _MISSING),
+                                          f.type, origin(f"{name}.{f.name}"))
+                     for f in dataclasses.fields(cls)})
+        for name, cls in SECTIONS.items()
+    }
+    level = str(_check_value("log_level", raw.get("log_level"), "str", origin("log_level"))).upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"{origin('log_level')}: log_level must be one of {', '.join(LOG_LEVELS)}")
+    data_dir = Path(_check_value("data_dir", raw.get("data_dir"), "str", origin("data_dir")))
+    _check_data_dir(data_dir, origin("data_dir"))
+    sites = {key: _build_site(key, value, origin) for key, value in raw.get("sites", {}).items()}
+    crawl: CrawlSettings = sections["crawl"]
+    _check_positive(crawl, origin)
+    return Settings(data_dir=data_dir, log_level=level, crawl=crawl,
+                    archive=sections["archive"], sites=sites, sources=sources)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+    "list[str]": (list,), "dict[str, Any]": (dict,), "Path": (str,),
+}
+
+
+def _check_value(path: str, value: Any, type_name: Any, origin: str) -> Any:
+    if value is _MISSING or value is None:
+        raise SettingsError(f"{origin}: setting {path!r} is missing")
+    name = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", "")
+    allowed = _TYPES[name]
+    if isinstance(value, bool) and bool not in allowed:
+        raise SettingsError(f"{origin}: {path} must be {name}, not {value!r}")
+    if not isinstance(value, allowed):
+        raise SettingsError(f"{origin}: {path} must be {name}, not {value!r}")
+    checked: Any = value
+    if name == "list[str]" and not all(isinstance(v, str) for v in checked):
+        raise SettingsError(f"{origin}: {path} must be a list of strings")
+    return float(checked) if name == "float" else checked
+
+
+def _check_positive(crawl: CrawlSettings, origin: Any) -> None:
+    for f in dataclasses.fields(crawl):
+        value = getattr(crawl, f.name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise SettingsError(f"{origin('crawl.' + f.name)}: crawl.{f.name} must not be negative")
+
+
+def _check_data_dir(path: Path, origin: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"{origin}: data_dir {str(path)!r} cannot be created: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SettingsError(f"{origin}: data_dir {str(path)!r} is not writable")
+
+
+def _build_site(key: str, raw: Any, origin: Any) -> SiteConfig:
+    where = origin(f"sites.{key}")
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where}: sites.{key} must be a table")
+    for name in raw:
+        if name not in SITE_FIELDS:
+            raise SettingsError(f"{where}: unknown setting 'sites.{key}.{name}'")
+    values: dict[str, Any] = {}
+    for name, fld in SITE_FIELDS.items():
+        value = raw.get(name, {} if name == "page_rules" else _MISSING)
+        values[name] = _check_value(f"sites.{key}.{name}", value, fld.type, where)
+    for name in REGEX_LISTS:
+        for pattern in values[name]:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise SettingsError(f"{where}: sites.{key}.{name}: bad regular expression "
+                                    f"{pattern!r}: {exc}") from None
+    for url in [*values["start_urls"], *values["sitemaps"]]:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise SettingsError(f"{where}: sites.{key}: {url!r} is not an http(s) URL")
+    if not values["start_urls"] and not values["sitemaps"]:
+        raise SettingsError(f"{where}: sites.{key} needs start_urls or sitemaps")
+    return SiteConfig(key=key, **values)
+
+
+def adhoc_site(urls: list[str]) -> SiteConfig:
+    """Describe an ad-hoc site from start URLs: their hosts, everything on them allowed."""
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"{url!r} is not an http(s) URL")
+    key = re.sub(r"[^a-z0-9.-]+", "-", netloc(urls[0]))
+    return SiteConfig(key=key, name=netloc(urls[0]), start_urls=list(urls), sitemaps=[],
+                      allow=[], deny=[], languages=[])

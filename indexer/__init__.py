@@ -1,0 +1,1 @@
+"""Pressroom indexer: schema, analysis, build, search. Derived from the archive."""

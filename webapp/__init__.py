@@ -1,0 +1,1 @@
+"""Pressroom web app and command line: reads the index, never writes it."""

@@ -1,0 +1,31 @@
+"""The `pressroom` command: one group gathering the commands of every stage."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+import click
+
+from archive.cli import crawl, show_settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pressroom")
+def cli() -> None:
+    """Pressroom: archive and search an organisation's news releases."""
+
+
+cli.add_command(crawl)
+cli.add_command(show_settings)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Entry point of the console script: SIGTERM stops as cleanly as Ctrl-C."""
+    signal.signal(signal.SIGTERM, _terminate)
+    sys.exit(cli())
