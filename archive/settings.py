@@ -254,7 +254,10 @@ def _parse_env(value: str, current: Any, name: str) -> Any:
 
 def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
     def origin(path: str) -> str:
-        return sources.get(path) or sources.get(path.rsplit(".", 1)[0], "settings")
+        if path in sources:
+            return sources[path]
+        inside = [v for k, v in sources.items() if k.startswith(path + ".")]
+        return inside[-1] if inside else sources.get(path.rsplit(".", 1)[0], "settings")
 
     for key in raw:
         if key not in ("data_dir", "log_level", "sites", *SECTIONS):

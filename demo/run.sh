@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make demo`: start the bundled demo newsroom on 127.0.0.1:8471, run the pipeline on it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT=8471
+export PRESSROOM_CONFIG=demo/pressroom-demo.toml
+
+if ! "$PY" - "$PORT" <<'PYEOF'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PYEOF
+then
+  echo "port $PORT on 127.0.0.1 is busy: stop what runs there (a previous demo?) and try again" >&2
+  exit 1
+fi
+
+"$PY" demo/serve.py --port "$PORT" >/dev/null 2>.demo-site.log &
+SITE_PID=$!
+trap 'kill $SITE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+  "$PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/robots.txt')" 2>/dev/null && break
+  sleep 0.1
+done
+echo "demo site: http://127.0.0.1:$PORT/ (Northbridge Migration Agency, 16 releases in en/fr/es/ar)"
+
+echo "== crawl"
+.venv/bin/pressroom crawl --log-level WARNING
+echo
+echo "The archive is in .demo-data/ (WARC files in .demo-data/warc, catalogue in"
+echo ".demo-data/catalogue.sqlite). Run 'make demo' again to see an incremental crawl."

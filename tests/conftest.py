@@ -1,0 +1,130 @@
+"""Shared fixtures: settings on a temporary data dir, local servers, a loopback-only tripwire."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SAMPLE_SITE = SHARED / "sample-site"
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Fail any connection a test tries to open to an address outside 127.0.0.0/8 or ::1.
+
+    A guard that stopped working would otherwise send traffic to a private or public address.
+    """
+    attempts: list[Any] = []
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            ip = ipaddress.ip_address(address[0])
+            if not ip.is_loopback:
+                attempts.append(address)
+                raise AssertionError(f"test tried to connect to {address[0]}: not loopback")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Build settings on a temporary data dir, with dotted-key overrides."""
+
+    def build(config: Path | None = None, **overrides: Any) -> Settings:
+        values = {"data_dir": str(tmp_path / "data"), **{k.replace("__", "."): v
+                                                          for k, v in overrides.items()}}
+        return load_settings(config, values, environ={})
+
+    return build
+
+
+def _start_server(argv: list[str], cwd: Path | None = None) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=cwd)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        match = re.match(r"PORT=(\d+)", line)
+        if match:
+            return proc, int(match.group(1))
+    proc.kill()
+    raise RuntimeError(f"server {argv} did not start: {proc.stderr.read() if proc.stderr else ''}")
+
+
+class SampleSite:
+    """A running copy of ../shared/sample-site/serve.py; `requests()` reads its request log."""
+
+    def __init__(self, proc: subprocess.Popen[str], port: int) -> None:
+        self.proc = proc
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def stop(self) -> str:
+        """Stop the server and return its request log."""
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err
+
+
+def request_paths(log: str) -> list[str]:
+    """Return the paths of the GET requests in a serve.py log."""
+    return re.findall(r'"GET (\S+) HTTP', log)
+
+
+@pytest.fixture
+def sample_site() -> Iterator[Callable[..., SampleSite]]:
+    """Start ../shared/sample-site/serve.py with extra options (skipped when it is absent)."""
+    if not (SAMPLE_SITE / "serve.py").exists():
+        pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")
+    started: list[SampleSite] = []
+
+    def start(*options: str, root: Path | None = None) -> SampleSite:
+        argv = [sys.executable, str(SAMPLE_SITE / "serve.py"), "--port", "0", *options]
+        if root is not None:
+            argv += ["--root", str(root)]
+        site = SampleSite(*_start_server(argv))
+        started.append(site)
+        return site
+
+    yield start
+    for site in started:
+        if site.proc.poll() is None:
+            site.stop()
+
+
+@pytest.fixture
+def sample_www_copy(tmp_path: Path) -> Path:
+    """A writable copy of the sample site's www/, for tests that change a page."""
+    if not (SAMPLE_SITE / "www").exists():
+        pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")
+    target = tmp_path / "www"
+    shutil.copytree(SAMPLE_SITE / "www", target)
+    return target
+
+
+def pressroom(*args: str, env: dict[str, str] | None = None, timeout: float = 300
+              ) -> subprocess.CompletedProcess[str]:
+    """Run the pressroom command in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "webapp", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=ROOT)
