@@ -167,19 +167,19 @@ class Crawl:
         if host.robots is None:
             scheme = urlsplit(url).scheme
             host.robots = self._load_robots(f"{scheme}://{name}/robots.txt", host)
-            for sitemap in host.robots.sitemaps or self._default_sitemap(scheme, name):
+            for sitemap in host.robots.sitemaps:
                 self._consider(sitemap, 0, "sitemap")
+            if not host.robots.sitemaps and not any(netloc(s) == name for s in self.site.sitemaps):
+                self._consider(f"{scheme}://{name}/sitemap.xml", 0, "probe")
         return host
-
-    def _default_sitemap(self, scheme: str, name: str) -> list[str]:
-        """Try /sitemap.xml on a host when neither the config nor robots.txt names a sitemap."""
-        named = [s for s in self.site.sitemaps if netloc(s) == name]
-        return [] if named else [f"{scheme}://{name}/sitemap.xml"]
 
     def _load_robots(self, url: str, host: Host) -> RobotsRules:
         agent, cap = self.crawl.robots_agent, self.crawl.max_crawl_delay
         try:
             resp = self._follow(url, {}, hops=self.crawl.max_redirects)
+        except RefusedURL as exc:
+            self.recorder.failure(url, exc.reason, outcome="refused")
+            rules = rules_from_response(None, b"", agent, cap)
         except FetchError as exc:
             self.recorder.failure(url, exc.reason, outcome="robots")
             rules = rules_from_response(None, b"", agent, cap)
@@ -312,7 +312,9 @@ class Crawl:
             self._discover_stored(item, latest.ref, latest.content_type)
             return
         if not 200 <= resp.status < 300:
-            self.recorder.failure(url, f"http-{resp.status}", resp)
+            # a guessed /sitemap.xml that is not there is no failure of the site
+            absent = item.kind == "probe" and 400 <= resp.status < 500
+            self.recorder.failure(url, f"http-{resp.status}", resp, "absent" if absent else "failed")
             return
         doc_url, text_hash, links = self._digest(url, resp)
         _, latest = self.recorder.previous(url, doc_url)
@@ -361,11 +363,11 @@ class Crawl:
             for link in links:
                 self._consider(link, item.depth + 1, "page")
             return
-        if item.kind == "sitemap" or "xml" in content_type:
+        if item.kind in ("sitemap", "probe") or "xml" in content_type:
             try:
                 sitemap = parse_sitemap(body)
             except ValueError as exc:
-                if item.kind == "sitemap":
+                if item.kind != "page":
                     logger.warning("sitemap %s: %s", item.url, exc)
                 return
             for child in sitemap.children:
@@ -390,7 +392,7 @@ class Crawl:
         if kind == "page" and not self.site.allowed(url) and url not in self.site.start_urls:
             self._refuse_if_internal(url)
             return None
-        if kind == "sitemap" and netloc(url) not in self.site.hosts:
+        if kind != "page" and netloc(url) not in self.site.hosts:
             return None
         reason = trap_reason(url, self.crawl)
         if reason is None and depth > self.crawl.max_depth:

@@ -108,11 +108,16 @@ class WarcStore:
         writer.write_record(record)
 
     def _writer(self) -> tuple[IO[bytes], WARCWriter]:
-        if self._fh is None:
+        while self._fh is None:
             self._seq += 1
             stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
             self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
-            self._fh = (self.directory / (self._name + OPEN_SUFFIX)).open("ab")
+            if (self.directory / self._name).exists():
+                continue  # never reuse the name of a closed file: it would be overwritten
+            try:
+                self._fh = (self.directory / (self._name + OPEN_SUFFIX)).open("xb")
+            except FileExistsError:
+                continue
             self._warc = WARCWriter(self._fh, gzip=True)
         return self._fh, self._warc
 
@@ -182,9 +187,9 @@ def valid_length(path: Path) -> int:
 
 
 def iter_records(path: Path) -> Any:
-    """Yield (offset, length, record) for every record of a WARC file."""
+    """Yield (offset, length, record) for every record of a WARC file, digests checked."""
     with path.open("rb") as fh:
-        records = ArchiveIterator(fh)
+        records = ArchiveIterator(fh, check_digests=True)
         for record in records:
             record.content_stream().read()
             records.read_to_end(record)

@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 
 from archive.errors import SettingsError
-from archive.settings import (DEFAULTS_FILE, ArchiveSettings, CrawlSettings, SiteConfig,
-                              adhoc_site, load_settings)
+from archive.settings import (
+    DEFAULTS_FILE,
+    ArchiveSettings,
+    CrawlSettings,
+    SiteConfig,
+    adhoc_site,
+    load_settings,
+)
 
 
 def documented_keys(path: Path) -> set[str]:
@@ -102,19 +108,20 @@ def test_bad_user_settings_name_the_key_and_the_file(tmp_path: Path, content: st
 def test_bad_environment_variables_are_named(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="PRESSROOM_CRAWL_DELAI: no such setting"):
         load_settings(overrides={"data_dir": str(tmp_path)}, environ={"PRESSROOM_CRAWL_DELAI": "1"})
-    with pytest.raises(SettingsError, match=r"PRESSROOM_CRAWL_DELAY.*must be float|PRESSROOM_CRAWL_DELAY: 'x'"):
+    with pytest.raises(SettingsError, match=r"PRESSROOM_CRAWL_DELAY: 'x' is not a valid value"):
         load_settings(overrides={"data_dir": str(tmp_path)}, environ={"PRESSROOM_CRAWL_DELAY": "x"})
 
 
 def test_unusable_data_dir_names_where_it_came_from(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with pytest.raises(SettingsError, match=r"environment variable PRESSROOM_DATA_DIR: data_dir .* cannot be created"):
+    expected = r"environment variable PRESSROOM_DATA_DIR: data_dir .* cannot be created"
+    with pytest.raises(SettingsError, match=expected):
         load_settings(environ={"PRESSROOM_DATA_DIR": str(blocker / "data")})
 
 
 def test_missing_user_file(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="nowhere.toml: settings file not found"):
+    with pytest.raises(SettingsError, match=r"nowhere\.toml: settings file not found"):
         load_settings(tmp_path / "nowhere.toml", environ={})
 
 
