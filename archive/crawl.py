@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from archive.catalogue import Catalogue, FrontierItem
+from archive.catalogue import Catalogue, FrontierItem, UrlState, Version
 from archive.errors import FetchError, RefusedURL
 from archive.fetch import RETRYABLE_STATUS, Fetcher, Response, retry_after_seconds
 from archive.links import parse_page
@@ -252,7 +252,7 @@ class Crawl:
         for _ in range(self.crawl.max_redirects + 1):
             state, latest = self.recorder.previous(url)
             headers = {}
-            if latest is not None and state is not None:
+            if latest is not None and state is not None and not _lastmod_newer(state, latest):
                 if state.etag:
                     headers["If-None-Match"] = state.etag
                 if state.last_modified:
@@ -339,9 +339,9 @@ class Crawl:
         state, latest = self.recorder.previous(item.url)
         if state is None or latest is None or not state.sitemap_lastmod or not state.last_checked:
             return False
-        checked = datetime.fromisoformat(state.last_checked)
-        if datetime.fromisoformat(state.sitemap_lastmod) > datetime.fromisoformat(latest.captured):
+        if _lastmod_newer(state, latest):
             return False
+        checked = datetime.fromisoformat(state.last_checked)
         if datetime.now(UTC) - checked > timedelta(days=self.crawl.recheck_days):
             return False
         self.recorder.unchanged_by_lastmod(item.url, latest)
@@ -422,3 +422,10 @@ class Crawl:
             self.seen.add(url)
             self.stats.refused["forbidden-address"] += 1
             logger.warning("refused %s: internal address outside the configured sites", url)
+
+
+def _lastmod_newer(state: UrlState, latest: Version) -> bool:
+    """Tell whether the sitemap says a page changed after its latest capture."""
+    if not state.sitemap_lastmod:
+        return False
+    return datetime.fromisoformat(state.sitemap_lastmod) > datetime.fromisoformat(latest.captured)
