@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
-from archive.settings import CrawlSettings
+from archive.settings import CrawlSettings, netloc
 
 
 def canonical_url(url: str, tracking_params: list[str], strip_trailing_slash: bool = True) -> str:
@@ -23,6 +23,8 @@ def canonical_url(url: str, tracking_params: list[str], strip_trailing_slash: bo
     'https://example.org/'
     >>> canonical_url("https://example.org/caf%C3%A9", [])
     'https://example.org/caf%C3%A9'
+    >>> canonical_url("https://user:pw@example.org:8443/a/", [])
+    'https://example.org:8443/a'
     """
     url = canonicalize_url(safe_url_string(url.strip()), keep_fragments=False)
     parts = urlsplit(url)
@@ -31,7 +33,7 @@ def canonical_url(url: str, tracking_params: list[str], strip_trailing_slash: bo
     path = parts.path or "/"
     if strip_trailing_slash and len(path) > 1:
         path = path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+    return urlunsplit((parts.scheme, netloc(url), path, urlencode(query), ""))
 
 
 def absolute_url(base: str, href: str) -> str | None:

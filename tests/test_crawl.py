@@ -36,22 +36,34 @@ class TinySite:
                                    '<a href="/news/one">One</a> <a href="/news/two#top">Two</a>'
                                    '<a href="/news?page=1">next</a></body></html>'),
             "/news?page=1": ("text/html", '<html><body><a href="/news/three">Three</a></body></html>'),
-            "/news/one": ("text/html", self.release("One", "First text.")),
+            "/news/one": ("text/html", self.release("One", "First text.").replace(
+                "</head>", '<link rel="alternate" hreflang="fr" href="/fr/news/un"></head>')),
+            "/fr/news/un": ("text/html", self.release("Un", "Premier texte.", "/fr/news/un")),
             "/news/two": ("text/html", self.release("Two", "Second text.")),
             "/news/three": ("text/html", self.release("Three", "Third text.")),
             "/report.pdf": ("application/pdf", "%PDF-1.4 not really a PDF"),
         }
         self.requests: list[tuple[str, int]] = []
         server.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private\n")
-        server.expect_request("/sitemap.xml").respond_with_data("", status=404)
+        server.expect_request("/sitemap.xml").respond_with_handler(self.sitemap)
+        self.lastmod: dict[str, str] = {}
         server.expect_request("/old").respond_with_data("", 301, {"Location": "/news/one"})
         server.no_handler_status_code = 404
-        for path in ("/", "/news", "/news/one", "/news/two", "/news/three", "/report.pdf"):
+        for path in ("/", "/news", "/news/one", "/news/two", "/news/three", "/report.pdf",
+                     "/fr/news/un"):
             server.expect_request(path).respond_with_handler(self.handle)
 
-    def release(self, title: str, text: str) -> str:
+    def sitemap(self, request: Request) -> Response:
+        if not self.lastmod:
+            return Response("", status=404)
+        urls = "".join(f"<url><loc>{self.base}{path}</loc><lastmod>{when}</lastmod></url>"
+                       for path, when in self.lastmod.items())
+        return Response('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                        f'sitemap/0.9">{urls}</urlset>', content_type="application/xml")
+
+    def release(self, title: str, text: str, path: str | None = None) -> str:
         return (f'<html><head><title>{title}</title><link rel="canonical" '
-                f'href="{self.base}/news/{title.lower()}"></head><body><p>{text}</p>'
+                f'href="{self.base}{path or "/news/" + title.lower()}"></head><body><p>{text}</p>'
                 f'<a href="/news">back</a></body></html>')
 
     def handle(self, request: Request) -> Response:
@@ -89,11 +101,12 @@ def test_first_crawl_captures_every_page_once(tiny: TinySite, settings: Settings
     docs = {r[0] for r in catalogue.db.execute("SELECT url FROM documents")}
     base = tiny.base
     assert {f"{base}/", f"{base}/news", f"{base}/news?page=1", f"{base}/news/one",
-            f"{base}/news/two", f"{base}/news/three", f"{base}/report.pdf"} <= docs
+            f"{base}/news/two", f"{base}/news/three", f"{base}/report.pdf",
+            f"{base}/fr/news/un"} <= docs
     assert not any("utm_" in d or "#" in d or d.endswith("/old") for d in docs)
     fetched = [path for path, _ in tiny.requests]
     assert len(fetched) == len(set(fetched)), "a page was fetched twice in one run"
-    assert stats.new == 7 and stats.changed == 0 and stats.redirects == 1
+    assert stats.new == 8 and stats.changed == 0 and stats.redirects == 1
     old = catalogue.url_state(f"{base}/old")
     assert old is not None and old.outcome == "redirect"
     pdf = catalogue.latest_version(catalogue.document_id(f"{base}/report.pdf") or 0)
@@ -150,7 +163,7 @@ def test_warc_files_hold_requests_responses_and_revisits(tiny: TinySite, setting
                 if record.rec_type == "revisit":
                     assert record.rec_headers.get_header("WARC-Refers-To-Target-URI")
     assert kinds["request"] == kinds["response"] + kinds["revisit"]
-    assert kinds["revisit"] >= 7
+    assert kinds["revisit"] >= 8
     with open_archive(settings) as (catalogue, store):
         report = verify_archive(catalogue, store)
     assert report.ok, report.problems
@@ -166,13 +179,13 @@ def test_a_second_crawl_waits_for_none_and_says_so(tiny: TinySite, settings: Set
         assert result.returncode == 1
         assert "another crawl is running" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
-    assert crawl(settings, tiny.site()).new == 7
+    assert crawl(settings, tiny.site()).new == 8
 
 
 def test_cli_crawl_prints_a_summary(tiny: TinySite, tmp_path: Path) -> None:
     result = pressroom("crawl", tiny.base + "/", "--delay", "0", "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 0, result.stderr
-    assert "new 7" in result.stdout and "failed 0" in result.stdout
+    assert "new 8" in result.stdout and "failed 0" in result.stdout
     assert "skipped by robots.txt" in result.stdout and "refused 0" in result.stdout
 
 
@@ -190,8 +203,30 @@ def test_limit_stops_early_and_the_next_run_resumes(tiny: TinySite, settings: Se
     second = crawl_sites(settings, [tiny.site()])[0]
     assert second.complete
     catalogue = Catalogue(Paths(settings.data_dir).catalogue)
-    assert catalogue.count("documents") == 7
+    assert catalogue.count("documents") == 8
     fetched = [path for path, status in tiny.requests if status == 200]
     assert len(fetched) == len(set(fetched)), "the resumed run fetched a page again"
     runs = catalogue.runs()
     assert runs[0]["resumed_from"] == runs[1]["id"] and runs[1]["state"] == "resumed"
+
+
+def test_sitemap_lastmod_newer_than_the_capture_forces_a_full_fetch(
+        tiny: TinySite, settings: Settings) -> None:
+    crawl(settings, tiny.site())
+    tiny.lastmod = {"/news/three": "2999-01-01", "/news/two": "2000-01-01"}
+    tiny.requests.clear()
+    crawl(settings, tiny.site())
+    assert ("/news/three", 200) in tiny.requests     # told it changed: no If-None-Match sent
+    assert ("/news/two", 304) in tiny.requests       # older lastmod: revalidated
+
+
+def test_trusting_sitemap_lastmod_skips_unchanged_pages(
+        tiny: TinySite, make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(crawl__delay=0.0, crawl__sitemap_lastmod_skip=True)
+    tiny.lastmod = {"/news/two": "2000-01-01", "/news/three": "2000-01-01"}
+    crawl(settings, tiny.site())
+    tiny.requests.clear()
+    stats = crawl(settings, tiny.site())
+    fetched = {path for path, _ in tiny.requests}
+    assert "/news/two" not in fetched and "/news/three" not in fetched
+    assert "/news" in fetched and stats.unchanged >= 2 and stats.new == 0
