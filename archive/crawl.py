@@ -67,6 +67,7 @@ class Crawl:
         self.variants: Counter[str] = Counter()
         self.pending: list[FrontierItem] = []
         self.also_done: list[str] = []
+        self._canonical_memo: dict[str, str] = {}
         self._order = itertools.count()
         self.run_id = 0
         self.recorder: Recorder
@@ -379,7 +380,12 @@ class Crawl:
                         self.catalogue.set_sitemap_lastmod(self.site.key, url, lastmod.isoformat())
 
     def _canonical(self, url: str) -> str:
-        return canonical_url(url, self.crawl.tracking_params, self.crawl.strip_trailing_slash)
+        # menus and footers repeat the same links on every page: canonicalise each once
+        canonical = self._canonical_memo.get(url)
+        if canonical is None:
+            canonical = canonical_url(url, self.crawl.tracking_params, self.crawl.strip_trailing_slash)
+            self._canonical_memo[url] = canonical
+        return canonical
 
     def _consider(self, link: str, depth: int, kind: str, from_sitemap: bool = False) -> str | None:
         """Queue a discovered URL if it is in scope and not a trap; return its canonical form."""
