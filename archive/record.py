@@ -79,7 +79,7 @@ class Recorder:
         elif outcome == "refused":
             self.stats.refused[reason] += 1
         level = logging.WARNING if outcome in ("failed", "refused") else logging.INFO
-        logger.log(level, "%s %s: %s", outcome, url, reason)
+        logger.log(level, "%s: %s %s: %s", self.site, outcome, url, reason)
 
     def redirect(self, url: str, resp: Response, target: str) -> None:
         """Record a redirect hop."""
@@ -89,7 +89,7 @@ class Recorder:
             self.catalogue.record_url(url, self.site, "redirect", http_status=resp.status,
                                       redirect_to=target)
         self.stats.redirects += 1
-        logger.info("redirect %s -> %s", url, target)
+        logger.info("%s: redirect %s -> %s", self.site, url, target)
 
     def not_modified(self, url: str, resp: Response, latest: Version) -> None:
         """Record a 304 as a revisit of the latest version."""
@@ -127,7 +127,7 @@ class Recorder:
             self.stats.new += 1
         else:
             self.stats.changed += 1
-        logger.info("%s %s (version %d%s)", outcome, url, number,
+        logger.info("%s: %s %s (version %d%s)", self.site, outcome, url, number,
                     f", truncated by {resp.truncated}" if resp.truncated else "")
         return doc_id
 
@@ -143,7 +143,7 @@ class Recorder:
                                       **values)
             self.catalogue.touch_document(latest.document_id)
         self.stats.unchanged += 1
-        logger.info("unchanged %s (%s)", url, ref_reason)
+        logger.info("%s: unchanged %s (%s)", self.site, url, ref_reason)
 
     def previous(self, url: str, doc_url: str | None = None) -> tuple[UrlState | None, Version | None]:
         """Return what is known of a URL and the latest version of its document."""

@@ -230,3 +230,42 @@ def test_trusting_sitemap_lastmod_skips_unchanged_pages(
     fetched = {path for path, _ in tiny.requests}
     assert "/news/two" not in fetched and "/news/three" not in fetched
     assert "/news" in fetched and stats.unchanged >= 2 and stats.new == 0
+
+
+def test_requests_name_the_operator_and_warc_files_rotate_by_size(
+        tiny: TinySite, httpserver: HTTPServer, make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(crawl__delay=0.0, archive__warc_max_bytes=2000)
+    crawl(settings, tiny.site())
+    agents = {request.headers.get("User-Agent") for request, _ in httpserver.log}
+    assert agents == {settings.crawl.user_agent}
+    assert settings.crawl.contact_url in settings.crawl.user_agent
+    assert settings.crawl.operator in settings.crawl.user_agent
+    files = sorted(Paths(settings.data_dir).warc.iterdir())
+    assert len(files) >= 4 and all(f.name.endswith(".warc.gz") for f in files)
+    with open_archive(settings) as (catalogue, store):
+        report = verify_archive(catalogue, store)
+    assert report.ok and report.files == len(files)
+
+
+def test_progress_line_and_log_lines_name_site_and_url(
+        tiny: TinySite, settings: Settings, caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from archive.cli import Progress
+
+    caplog.set_level(logging.INFO, logger="archive")
+    lines: list[str] = []
+    progress = Progress()
+
+    def on_event(url: str, stats: CrawlStats, queued: int) -> None:
+        lines.append(url)
+        progress(url, stats, queued)
+
+    result = crawl_sites(settings, [tiny.site()], on_event=on_event)
+    assert result[0].complete and len(lines) >= 8
+    progress.clear()
+    status = capsys.readouterr().err
+    assert "\rfetched 2  new 1  changed 0" in status and "queue" in status
+    events = [r.getMessage() for r in caplog.records if r.name == "archive.record"]
+    assert any(m.startswith(f"tiny: new {tiny.base}/news/one") for m in events)
