@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS fetches (
     http_status INTEGER, outcome TEXT NOT NULL, reason TEXT, warc_file TEXT, warc_offset INTEGER,
     warc_length INTEGER, document_id INTEGER, version INTEGER);
 CREATE INDEX IF NOT EXISTS fetches_run ON fetches (run_id);
+CREATE TABLE IF NOT EXISTS cleaned (
+    document_id INTEGER NOT NULL REFERENCES documents(id), version INTEGER NOT NULL,
+    release_id TEXT, site TEXT NOT NULL, is_release INTEGER NOT NULL, reason TEXT,
+    release TEXT, cleaned_at TEXT NOT NULL, PRIMARY KEY (document_id, version));
+CREATE INDEX IF NOT EXISTS cleaned_release ON cleaned (is_release, release_id);
 CREATE TABLE IF NOT EXISTS frontier (
     run_id INTEGER NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL, depth INTEGER NOT NULL,
     not_before REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
@@ -276,9 +281,44 @@ class Catalogue:
              ref.file if ref else None, ref.offset if ref else None, ref.length if ref else None,
              document_id, version))
 
+    # -- cleaned releases ----------------------------------------------------------------------
+    def versions_to_clean(self, everything: bool = False) -> list[VersionRow]:
+        """Return the versions without a cleaning result (or all of them)."""
+        where = "" if everything else "WHERE c.document_id IS NULL"
+        rows = self.db.execute(
+            "SELECT v.*, d.url AS document_url, d.site FROM versions v "
+            "JOIN documents d ON d.id = v.document_id "
+            "LEFT JOIN cleaned c ON c.document_id = v.document_id AND c.version = v.version "
+            f"{where} ORDER BY v.id").fetchall()
+        return [VersionRow(r["document_id"], r["version"], r["document_url"], r["site"],
+                           r["captured"], r["content_type"],
+                           RecordRef(r["warc_file"], r["warc_offset"], r["warc_length"],
+                                     r["payload_digest"])) for r in rows]
+
+    def save_cleaned(self, row: VersionRow, release: dict[str, Any] | None,
+                     reason: str | None) -> None:
+        """Store what cleaning made of a version: a release, or why it is none."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO cleaned (document_id, version, release_id, site, is_release,"
+            " reason, release, cleaned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.document_id, row.version, release["id"] if release else None, row.site,
+             1 if release else 0, reason,
+             json.dumps(release, ensure_ascii=False) if release else None, now_iso()))
+
+    def releases(self, all_versions: bool = False, site: str | None = None) -> Iterator[dict[str, Any]]:
+        """Yield release JSON objects: the latest version of each document, or every version."""
+        latest = "" if all_versions else (
+            "AND c.version = (SELECT MAX(c2.version) FROM cleaned c2 "
+            "WHERE c2.document_id = c.document_id AND c2.is_release = 1)")
+        site_filter = "AND c.site = ?" if site else ""
+        query = (f"SELECT c.release FROM cleaned c WHERE c.is_release = 1 {latest} {site_filter}"
+                 " ORDER BY c.document_id, c.version")
+        for (text,) in self.db.execute(query, (site,) if site else ()):
+            yield json.loads(text)
+
     def count(self, table: str) -> int:
         """Count the rows of a catalogue table."""
-        if table not in ("documents", "versions", "urls", "fetches", "runs", "frontier"):
+        if table not in ("documents", "versions", "urls", "fetches", "runs", "frontier", "cleaned"):
             raise ValueError(table)
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
@@ -295,3 +335,16 @@ def _version(r: sqlite3.Row) -> Version:
     return Version(r["document_id"], r["version"], r["url"], r["captured"], r["status"],
                    r["content_type"], r["text_hash"],
                    RecordRef(r["warc_file"], r["warc_offset"], r["warc_length"], r["payload_digest"]))
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A version with its document's URL and site, as the cleaner reads it."""
+
+    document_id: int
+    version: int
+    document_url: str
+    site: str
+    captured: str
+    content_type: str
+    ref: RecordRef

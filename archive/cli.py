@@ -3,51 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from archive.cli_common import common_options, settings_from
+from archive.cli_releases import clean_archive, clean_summary
 from archive.errors import ArchiveError
 from archive.jobs import SiteResult, crawl_sites
 from archive.record import CrawlStats
-from archive.settings import Settings, SiteConfig, adhoc_site, load_settings
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def common_options(func: F) -> F:
-    """Add --config, --data-dir and --log-level to a command."""
-    func = click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
-                                                         case_sensitive=False),
-                        help="Logging threshold (setting log_level).")(func)
-    func = click.option("--data-dir", type=click.Path(file_okay=False),
-                        help="Folder of the archive and index (setting data_dir, "
-                             "env PRESSROOM_DATA_DIR).")(func)
-    func = click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                        help="User settings file layered over config/pressroom.toml "
-                             "(env PRESSROOM_CONFIG).")(func)
-    return func
-
-
-def settings_from(config_file: str | None, overrides: dict[str, Any]) -> Settings:
-    """Load the settings and configure logging; turn a settings error into a one-line exit."""
-    try:
-        settings = load_settings(config_file, overrides)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
-    configure_logging(settings.log_level)
-    return settings
-
-
-def configure_logging(level: str) -> None:
-    """Send one line per event to stderr."""
-    logging.basicConfig(level=level, stream=sys.stderr, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+from archive.settings import Settings, SiteConfig, adhoc_site
 
 
 @click.command()
@@ -84,6 +51,7 @@ def crawl(urls: tuple[str, ...], site_keys: tuple[str, ...], delay: float | None
             progress.clear()
     for result in results:
         click.echo(summary(result))
+    click.echo(clean_summary(clean_archive(settings)))
 
 
 def pick_sites(settings: Settings, urls: tuple[str, ...], keys: tuple[str, ...]) -> list[SiteConfig]:

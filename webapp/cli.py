@@ -9,6 +9,7 @@ from types import FrameType
 import click
 
 from archive.cli import crawl, show_settings
+from archive.cli_releases import export, extract, projects, reclean
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +20,8 @@ def cli() -> None:
 
 cli.add_command(crawl)
 cli.add_command(show_settings)
+for command in (extract, reclean, export, projects):
+    cli.add_command(command)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

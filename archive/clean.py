@@ -1,0 +1,169 @@
+"""Turn one captured page into a release: pure, HTML in and data out, no I/O.
+
+`clean_release` raises NotARelease (with the reason) for pages that are not releases:
+listings, menus, tag pages, error pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from bs4 import Tag
+
+from archive.contacts import parse_contacts, region_emails, reveal_cfemails
+from archive.countries import office_country, read_lead, release_countries
+from archive.dates import published_date, updated_date
+from archive.errors import ArchiveError
+from archive.extract import (
+    find_title,
+    generic_paragraphs,
+    main_region,
+    pick_rules,
+    rule_paragraphs,
+    select,
+    tidy_paragraphs,
+    word_count,
+)
+from archive.language import release_language
+from archive.page import Page, in_side_region, parse, text_of
+from archive.projects import release_projects
+from archive.release import Contact, Release, release_id
+from archive.textnorm import fold
+from archive.themes import release_themes
+from archive.vocab import PageRules, Vocabulary
+
+MIN_WORDS = 50
+NOT_ARTICLE_TYPES = {"website", "profile", "video.other", "music.song", "product", "book"}
+ARTICLE_TYPES = {"Article", "NewsArticle", "Report", "BlogPosting", "PressRelease"}
+TAG_PATHS = {"country": re.compile(r"/(country|countries|pays|pais|paises)/", re.I),
+             "theme": re.compile(r"/(topics?|themes?|thematiques?|temas?|subjects?)/", re.I)}
+
+
+class NotARelease(ArchiveError):
+    """The page is not a release (listing, menu page, tag page...)."""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One captured version of a document, as the cleaner needs it."""
+
+    url: str                # the document's canonical URL
+    site: str
+    body: bytes | str
+    content_type: str | None = "text/html"
+    captured: str | None = None
+    version: int = 1
+
+
+def clean_release(capture: Capture, vocab: Vocabulary,
+                  site_rules: list[PageRules] | None = None) -> Release:
+    """Clean a captured page into a release, or raise NotARelease saying why."""
+    page = parse(capture.body, capture.content_type, capture.url)
+    reveal_cfemails(page.soup)
+    rule = pick_rules(page, [*(site_rules or []), *vocab.rules])
+    title, title_element = find_title(page, rule)
+    region = main_region(page, title_element)
+    body_element = select(page, rule.body if rule else None)
+    raw = rule_paragraphs(body_element, rule.exclude) if body_element is not None and rule else []
+    if word_count(raw) < MIN_WORDS:
+        raw = generic_paragraphs(page)
+    text = "\n".join(raw)
+    stopwords = vocab.phrases.get("language.stopwords", {})
+    language = release_language(page.html_lang, capture.url, page.meta, text, stopwords)
+    paragraphs, contact_lines = tidy_paragraphs(raw, vocab.phrase_list("contacts.openers"))
+    published, _ = published_date(page, region, language,
+                                  select(page, rule.date if rule else None))
+    _check_is_release(page, rule, title, paragraphs, published)
+    body = "\n\n".join(paragraphs)
+    lead = read_lead(paragraphs[0], vocab)
+    country_tags, theme_tags = _tags(page, region, rule)
+    return Release(
+        id=release_id(capture.url), url=capture.url, site=capture.site, language=language,
+        title=title, published=published, body=body,
+        updated=updated_date(page, region, language, published,
+                             vocab.phrase_list("dates.updated", language)),
+        captured=capture.captured, dateline=lead.dateline,
+        countries=release_countries(vocab, tags=[label for label, _ in country_tags], lead=lead,
+                                    office=office_country(capture.url, vocab), title=title,
+                                    paragraphs=paragraphs),
+        projects=release_projects(vocab, title, paragraphs, language),
+        themes=release_themes(vocab, theme_tags, title, body, language),
+        donors=_donors(body, vocab, language),
+        contacts=_contacts(page, region, rule, contact_lines, vocab),
+        translations=_translations(page, language),
+        version=capture.version,
+    )
+
+
+def _check_is_release(page: Page, rule: PageRules | None, title: str, paragraphs: list[str],
+                      published: str | None) -> None:
+    if not title:
+        raise NotARelease("no title")
+    if word_count(paragraphs) < MIN_WORDS:
+        raise NotARelease(f"too little text ({word_count(paragraphs)} words)")
+    if published is None:
+        raise NotARelease("no publication date")
+    og_type = page.meta.get("og:type", "").lower()
+    if rule is None and og_type in NOT_ARTICLE_TYPES and not (page.jsonld_types() & ARTICLE_TYPES):
+        raise NotARelease(f"not an article (og:type {og_type})")
+
+
+def _tags(page: Page, region: Tag, rule: PageRules | None
+          ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Return (country tags, theme tags) as (label, href): rule selectors, else tag links."""
+    found: dict[str, list[tuple[str, str]]] = {"country": [], "theme": []}
+    for kind, selector in (("country", rule.countries if rule else None),
+                           ("theme", rule.themes if rule else None)):
+        if selector:
+            try:
+                found[kind] = [(text_of(a), str(a.get("href", ""))) for a in page.soup.select(selector)]
+            except Exception:
+                found[kind] = []
+    for kind, pattern in TAG_PATHS.items():
+        if found[kind]:
+            continue
+        for link in region.find_all("a", href=pattern):
+            if not in_side_region(link) and link.find_parent("p") is None:
+                found[kind].append((text_of(link), str(link.get("href", ""))))
+    return found["country"], found["theme"]
+
+
+def _contacts(page: Page, region: Tag, rule: PageRules | None, lines: list[str],
+              vocab: Vocabulary) -> list[Contact]:
+    block = select(page, rule.contacts if rule else None)
+    if block is not None:
+        for br in block.find_all("br"):
+            br.replace_with("\n")
+        lines = [line for line in block.get_text("\n").split("\n") if line.strip()] or lines
+    contacts = parse_contacts(lines, vocab.phrase_list("contacts.openers"))
+    known = {c.email for c in contacts if c.email}
+    for email in region_emails(region):
+        if email not in known:
+            contacts.append(Contact(email=email))
+    return contacts
+
+
+def _translations(page: Page, language: str) -> list[dict[str, str]]:
+    own = page.url.rstrip("/")
+    found = []
+    for lang, href in page.alternates.items():
+        url = urljoin(page.url, href)
+        code = lang.split("-")[0]
+        if url.rstrip("/") != own and code != language and code != "x":
+            found.append({"language": code, "url": url})
+    return found
+
+
+def _donors(body: str, vocab: Vocabulary, language: str) -> list[str]:
+    donors: list[str] = []
+    for phrase in vocab.phrase_list("donors.phrases", language):
+        pattern = rf"{re.escape(phrase)}\s+(?:the\s+|l[ae]\s+|l'|l’|el\s+|los\s+|les\s+)?" \
+                  r"([A-Z\u0600-\u06ff][^,.;:()«»\"]{2,70})"
+        for match in re.finditer(pattern, body, re.I):
+            name = re.split(r"\s+(?:to|for|in|and|pour|afin|dans|et|para|en|y|a fin|لـ|في)\s+",
+                            match.group(1))[0].strip()
+            if name and name[0].isupper() and fold(name) not in (fold(d) for d in donors):
+                donors.append(name)
+    return donors[:5]

@@ -1,0 +1,152 @@
+"""Command-line commands on releases: extract, reclean, export, projects."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import click
+
+from archive.catalogue import Catalogue
+from archive.clean import Capture, NotARelease, clean_release
+from archive.cli_common import common_options, settings_from
+from archive.errors import ArchiveError
+from archive.jobs import Paths, open_archive
+from archive.lock import RunLock
+from archive.release import FIELDS
+from archive.releases import CleanStats, clean_versions
+from archive.settings import Settings
+from archive.vocab import load_vocabulary
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--url", help="URL the page was published at (default: a file: URL).")
+@click.option("--site", default="extract", show_default=True, help="Site name put in the releases.")
+def extract(files: tuple[str, ...], url: str | None, site: str) -> None:
+    """Print one release JSON per line for each HTML FILE, without touching the archive.
+
+    Each line has a `source` field naming its file; a page that is not a release prints
+    {"source", "error"} instead. For checking page rules and for benchmarks.
+    """
+    try:
+        vocab = load_vocabulary()
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name in files:
+        path = Path(name)
+        page_url = url or path.resolve().as_uri()
+        try:
+            release = clean_release(Capture(url=page_url, site=site, body=path.read_bytes(),
+                                            content_type=None), vocab)
+            record: dict[str, Any] = {"source": name, **release.to_json()}
+        except NotARelease as exc:
+            record = {"source": name, "error": f"not a release: {exc}"}
+        except Exception as exc:  # report the file and go on with the others
+            record = {"source": name, "error": f"{type(exc).__name__}: {exc}"}
+        click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@click.command()
+@common_options
+def reclean(config_file: str | None, data_dir: str | None, log_level: str | None) -> None:
+    """Re-derive every release from the archived captures (after page rules or vocabularies change).
+
+    Fetches nothing. Runs under the crawl lock, so it never races a crawl.
+    """
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    click.echo(clean_summary(clean_archive(settings, everything=True)))
+
+
+def clean_archive(settings: Settings, everything: bool = False) -> CleanStats:
+    """Clean new (or all) versions under the crawl lock; turn errors into one-line exits."""
+    try:
+        vocab = load_vocabulary()
+        with RunLock(settings.data_dir, "crawl"), open_archive(settings) as (catalogue, store):
+            return clean_versions(catalogue, store, settings, vocab, everything=everything)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def clean_summary(stats: CleanStats) -> str:
+    """Format what a cleaning pass did."""
+    others = ", ".join(f"{k} {v}" for k, v in stats.not_releases.most_common())
+    return (f"cleaned: {stats.releases} releases, {sum(stats.not_releases.values())} other pages"
+            f"{' (' + others + ')' if others else ''}, {stats.skipped_types} not HTML, "
+            f"{stats.errors} errors")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
+@click.option("--site", help="Only this site's releases.")
+@common_options
+def export(fmt: str, output: str | None, all_versions: bool, site: str | None,
+           config_file: str | None, data_dir: str | None, log_level: str | None) -> None:
+    """Write the archive's releases, one per line (JSON Lines) or row (CSV)."""
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    catalogue = _catalogue(settings.data_dir)
+    out: IO[str] = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+    try:
+        releases = catalogue.releases(all_versions=all_versions, site=site)
+        if fmt == "jsonl":
+            for release in releases:
+                out.write(json.dumps(release, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=list(FIELDS))
+            writer.writeheader()
+            for release in releases:
+                writer.writerow({k: _csv_value(v) for k, v in release.items()})
+    finally:
+        if output:
+            out.close()
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return json.dumps(value, ensure_ascii=False)
+        return "; ".join(str(v) for v in value)
+    return value
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@common_options
+def projects(as_json: bool, config_file: str | None, data_dir: str | None,
+             log_level: str | None) -> None:
+    """List the projects found in releases, with counts, to curate config/projects.toml."""
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    vocab = load_vocabulary()
+    known = {p.acronym for p in vocab.projects}
+    counts: Counter[tuple[str, str]] = Counter()
+    sites: dict[tuple[str, str], set[str]] = {}
+    for release in _catalogue(settings.data_dir).releases():
+        for project in release.get("projects", []):
+            key = (project.get("acronym", ""), project.get("name", ""))
+            counts[key] += 1
+            sites.setdefault(key, set()).add(urlsplit(release["url"]).netloc)
+    rows = [{"acronym": a, "name": n, "releases": c, "known": a in known}
+            for (a, n), c in counts.most_common()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no projects found in the archive's releases")
+    for row in rows:
+        flag = "" if row["known"] else "  (not in config/projects.toml)"
+        click.echo(f"{row['releases']:6d}  {row['acronym']:<12} {row['name']}{flag}")
+
+
+def _catalogue(data_dir: Path) -> Catalogue:
+    path = Paths(data_dir).catalogue
+    if not path.exists():
+        raise click.ClickException(f"no archive in {data_dir}: run pressroom crawl first")
+    return Catalogue(path)

@@ -1,0 +1,133 @@
+"""Press contacts: names, offices, emails (Cloudflare-obfuscated ones too) and phones."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Tag
+
+from archive.page import in_side_region
+from archive.release import Contact
+from archive.textnorm import fold, squash
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE = re.compile(r"(?:\+|00)\d[\d\s().\-/]{6,}\d|\b\d{2,4}[\s.-]\d{2,4}[\s.-]\d{2,4}[\s.-]?\d{0,4}\b")
+PHONE_LABEL = re.compile(r"^(tel|tél|tel\.|tél\.|phone|mobile|mob|cell|fax|whatsapp|هاتف|الهاتف|جوال|"
+                         r"teléfono|telefono|móvil|movil|celular|portable)\b\.?\s*:?\s*", re.I)
+EMAIL_LABEL = re.compile(r"^(e-?mail|courriel|correo(?: electrónico)?|البريد(?: الإلكتروني)?)\s*:?\s*",
+                         re.I)
+CONTACT_VERB = re.compile(r"^.*?\b(contact(?:er|ar)?|joindre|comunicarse con|الاتصال ب)\b\s*:?\s*", re.I)
+
+
+def decode_cfemail(encoded: str) -> str | None:
+    """Decode a Cloudflare-obfuscated address (hex; the first byte is the XOR key).
+
+    >>> decode_cfemail("543e3b3c3a143d3b397a3d3a20")
+    'john@iom.int'
+    """
+    try:
+        data = bytes.fromhex(encoded.strip())
+    except ValueError:
+        return None
+    if len(data) < 2:
+        return None
+    key = data[0]
+    text = bytes(b ^ key for b in data[1:]).decode("utf-8", errors="replace")
+    return text if EMAIL.fullmatch(text) else None
+
+
+def reveal_cfemails(soup: BeautifulSoup) -> None:
+    """Replace Cloudflare email-protection markup with the plain addresses."""
+    for element in soup.select("[data-cfemail]"):
+        address = decode_cfemail(str(element.get("data-cfemail", "")))
+        if address:
+            element.replace_with(address)
+    for link in soup.select("a[href*='/cdn-cgi/l/email-protection#']"):
+        address = decode_cfemail(str(link.get("href", "")).rsplit("#", 1)[-1])
+        if address:
+            link["href"] = f"mailto:{address}"
+            if "email" in link.get_text().lower() and "@" not in link.get_text():
+                link.string = address
+
+
+def region_emails(region: Tag) -> list[str]:
+    """Return the addresses in a region (links and text), outside asides, in page order."""
+    found: list[str] = []
+    for link in region.select("a[href^='mailto:']"):
+        if not in_side_region(link):
+            address = str(link.get("href", ""))[7:].split("?")[0].strip()
+            if EMAIL.fullmatch(address) and address.lower() not in found:
+                found.append(address.lower())
+    for text in region.find_all(string=EMAIL):
+        parent = text.parent
+        if isinstance(parent, Tag) and not in_side_region(parent):
+            for address in EMAIL.findall(str(text)):
+                if address.lower() not in found:
+                    found.append(address.lower())
+    return found
+
+
+def parse_contacts(lines: list[str], openers: list[str]) -> list[Contact]:
+    """Read contacts from the lines of a contacts block (or contact paragraphs)."""
+    contacts: list[Contact] = []
+    current = Contact()
+    folded_openers = [fold(o) for o in openers]
+    for raw in lines:
+        line = squash(raw)
+        if not line:
+            continue
+        if any(fold(line).startswith(o) for o in folded_openers):
+            line = CONTACT_VERB.sub("", line) if CONTACT_VERB.match(line) else ""
+        for part in _parts(line):
+            current = _add(contacts, current, part)
+    if _filled(current):
+        contacts.append(current)
+    return contacts
+
+
+def _parts(line: str) -> list[str]:
+    pieces = re.split(r"\s*[,;|]\s*|\s+[–—-]\s+", line) if line.count(",") >= 2 or "@" in line else [line]
+    return [p.strip(" .:") for p in pieces if p.strip(" .:")]
+
+
+def _add(contacts: list[Contact], current: Contact, part: str) -> Contact:
+    email = EMAIL.search(part)
+    if email:
+        if current.email:
+            contacts.append(current)
+            current = Contact()
+        current.email = email.group(0).lower()
+        return current
+    labelled = PHONE_LABEL.match(part)
+    phone = PHONE.search(part)
+    if labelled or (phone and len(phone.group(0)) >= 8 and len(part) - len(phone.group(0)) < 12):
+        number = phone.group(0).strip() if phone else PHONE_LABEL.sub("", part)
+        if current.phone:
+            current.phone += ", " + number
+        else:
+            current.phone = number
+        return current
+    if EMAIL_LABEL.match(part) or len(part) > 80:
+        return current
+    if current.name and (current.email or current.phone):
+        contacts.append(current)
+        current = Contact()
+    if current.name is None and _looks_like_name(part):
+        current.name = part
+    elif current.office is None:
+        current.office = part
+    return current
+
+
+def _looks_like_name(text: str) -> bool:
+    tokens = text.split()
+    if not 1 < len(tokens) <= 5:
+        return False
+    if re.search("[\u0600-\u06ff]", text):
+        return True
+    return all(t[0].isupper() or t.lower() in ("de", "da", "del", "van", "von", "el", "al", "bin", "ben")
+               for t in tokens)
+
+
+def _filled(contact: Contact) -> bool:
+    return any((contact.name, contact.email, contact.phone))

@@ -1,0 +1,124 @@
+"""An HTML page parsed once for cleaning: the soup, its metadata and its main region."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bs4 import BeautifulSoup, Tag
+
+from archive.links import decode_html
+from archive.textnorm import squash
+
+logger = logging.getLogger(__name__)
+
+PARSER = "lxml"  # named, never guessed: BeautifulSoup's choice differs between machines
+DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
+             "canvas")
+# regions that hold other releases' teasers, menus or chrome, never the release itself
+SIDE = re.compile(r"(^|[\s_-])(aside|sidebar|related|teaser|views-row|latest|breadcrumb|menu|"
+                  r"navbar|footer|header|cookie|newsletter|share|social)([\s_-]|$)", re.I)
+
+
+@dataclass
+class Page:
+    """A decoded, parsed page with quick access to what the cleaners read."""
+
+    url: str
+    html: str
+    soup: BeautifulSoup
+    meta: dict[str, str] = field(default_factory=dict)
+    jsonld: list[dict[str, Any]] = field(default_factory=list)
+    alternates: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def html_lang(self) -> str | None:
+        """The primary language subtag of <html lang> (or xml:lang), lower-cased."""
+        root = self.soup.find("html")
+        if not isinstance(root, Tag):
+            return None
+        lang = root.get("lang") or root.get("xml:lang")
+        if not isinstance(lang, str) or not lang.strip():
+            return None
+        return lang.strip().split("-")[0].split("_")[0].lower()
+
+    def jsonld_value(self, key: str) -> str | None:
+        """Return the first value of `key` in the page's JSON-LD objects."""
+        for obj in self.jsonld:
+            value = obj.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+    def jsonld_types(self) -> set[str]:
+        """Return the @type values of the page's JSON-LD objects."""
+        types: set[str] = set()
+        for obj in self.jsonld:
+            kind = obj.get("@type")
+            types.update([kind] if isinstance(kind, str) else [k for k in kind or [] if isinstance(k, str)])
+        return types
+
+
+def parse(body: bytes | str, content_type: str | None, url: str) -> Page:
+    """Decode and parse a page; drop scripts, styles and other non-text elements."""
+    text = body if isinstance(body, str) else decode_html(body, content_type)[1]
+    text = text.replace("\x00", "")
+    soup = BeautifulSoup(text, PARSER)
+    for tag in soup.find_all(DROP_TAGS):
+        tag.decompose()
+    page = Page(url=url, html=text, soup=soup)
+    for meta in soup.find_all("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("http-equiv")
+        value = meta.get("content")
+        if isinstance(key, str) and isinstance(value, str) and key.lower() not in page.meta:
+            page.meta[key.lower()] = value.strip()
+    for link in soup.find_all("link", hreflang=True):
+        rel: list[str] | str = link.get("rel") or []
+        href, lang = link.get("href"), link.get("hreflang")
+        if "alternate" in rel and isinstance(href, str) and isinstance(lang, str):
+            page.alternates[lang.lower()] = href.strip()
+    page.jsonld = _jsonld(text)
+    return page
+
+
+def _jsonld(text: str) -> list[dict[str, Any]]:
+    objects: list[dict[str, Any]] = []
+    pattern = r'<script[^>]+application/ld\+json[^>]*>(.*?)</script>'
+    for raw in re.findall(pattern, text, re.S | re.I)[:20]:
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack and len(objects) < 50:
+            item = stack.pop(0)
+            if isinstance(item, dict):
+                objects.append(item)
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(graph)
+    return objects
+
+
+def in_side_region(tag: Tag) -> bool:
+    """Tell whether an element sits in an aside, menu, teaser list, header or footer."""
+    for node in [tag, *tag.parents]:
+        if node.name in ("aside", "nav", "footer", "header"):
+            return True
+        if node.name in ("body", "html"):
+            return False
+        classes = " ".join(node.get("class") or [])
+        ident = node.get("id") or ""
+        role = node.get("role") or ""
+        if SIDE.search(f"{classes} {ident if isinstance(ident, str) else ''}") or role in (
+                "navigation", "complementary", "contentinfo", "banner"):
+            return True
+    return False
+
+
+def text_of(tag: Tag) -> str:
+    """Return the visible text of an element, white space folded."""
+    return squash(tag.get_text(" "))

@@ -1,0 +1,80 @@
+"""The release: what cleaning makes of one captured version of a news release."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FIELDS = ("id", "url", "site", "language", "title", "published", "updated", "captured",
+          "dateline", "countries", "projects", "themes", "donors", "contacts", "body",
+          "translations", "content_hash", "version")
+
+
+@dataclass
+class Contact:
+    """A press contact named on the release."""
+
+    name: str | None = None
+    office: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass
+class Release:
+    """One version of a release, with the field names of the JSON export and API."""
+
+    id: str
+    url: str
+    site: str
+    language: str
+    title: str
+    published: str | None
+    body: str
+    updated: str | None = None
+    captured: str | None = None
+    dateline: str | None = None
+    countries: list[str] = field(default_factory=list)
+    projects: list[dict[str, str]] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    donors: list[str] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    translations: list[dict[str, str]] = field(default_factory=list)
+    content_hash: str = ""
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            self.content_hash = content_hash(self.title, self.body)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the release as JSON-ready data, fields in their documented order."""
+        data = asdict(self)
+        return {name: data[name] for name in FIELDS}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Release:
+        """Rebuild a release from `to_json` output."""
+        values = {k: v for k, v in data.items() if k in FIELDS}
+        values["contacts"] = [Contact(**c) for c in values.get("contacts", [])]
+        return cls(**values)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The body's paragraphs."""
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+def release_id(document_url: str) -> str:
+    """Return the stable id of a release: the same for every version of a document.
+
+    >>> release_id("https://www.example.org/news/a")
+    'r-1a1909bc18685184'
+    """
+    return "r-" + hashlib.sha256(document_url.encode("utf-8")).hexdigest()[:16]
+
+
+def content_hash(title: str, body: str) -> str:
+    """Hash what a reader sees of a release: its title and body text."""
+    return "sha256:" + hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()

@@ -1,0 +1,80 @@
+"""The cleaning job: derive releases from archived captures, without fetching anything."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from archive.catalogue import Catalogue, VersionRow
+from archive.clean import Capture, NotARelease, clean_release
+from archive.settings import Settings
+from archive.vocab import PageRules, Vocabulary, load_vocabulary, page_rules_from
+from archive.warcstore import WarcStore
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass
+class CleanStats:
+    """What one cleaning pass did."""
+
+    releases: int = 0
+    not_releases: Counter[str] = field(default_factory=Counter)
+    skipped_types: int = 0
+    errors: int = 0
+
+
+def site_rules(settings: Settings) -> dict[str, list[PageRules]]:
+    """Return each configured site's own page rules (tried before the global ones)."""
+    return {key: [page_rules_from(key, site.page_rules, f"sites.{key}.page_rules")]
+            for key, site in settings.sites.items() if site.page_rules}
+
+
+def clean_versions(catalogue: Catalogue, store: WarcStore, settings: Settings,
+                   vocab: Vocabulary | None = None, everything: bool = False) -> CleanStats:
+    """Clean every version not cleaned yet (or all of them, for `reclean`)."""
+    vocab = vocab or load_vocabulary()
+    rules = site_rules(settings)
+    stats = CleanStats()
+    batch = 0
+    catalogue.db.execute("BEGIN IMMEDIATE")
+    try:
+        for row in catalogue.versions_to_clean(everything):
+            _clean_one(catalogue, store, row, vocab, rules.get(row.site, []), stats)
+            batch += 1
+            if batch % 200 == 0:  # commit in batches: a killed reclean keeps what it did
+                catalogue.db.execute("COMMIT")
+                catalogue.db.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        catalogue.db.execute("ROLLBACK")
+        raise
+    catalogue.db.execute("COMMIT")
+    return stats
+
+
+def _clean_one(catalogue: Catalogue, store: WarcStore, row: VersionRow, vocab: Vocabulary,
+               rules: list[PageRules], stats: CleanStats) -> None:
+    if row.content_type not in HTML_TYPES:
+        catalogue.save_cleaned(row, None, f"not HTML ({row.content_type})")
+        stats.skipped_types += 1
+        return
+    try:
+        headers, body = store.read_payload(row.ref)
+        ctype = next((v for k, v in headers if k.lower() == "content-type"), row.content_type)
+        capture = Capture(url=row.document_url, site=row.site, body=body, content_type=ctype,
+                          captured=row.captured, version=row.version)
+        release = clean_release(capture, vocab, rules)
+    except NotARelease as exc:
+        catalogue.save_cleaned(row, None, str(exc))
+        stats.not_releases[str(exc).split(" (")[0]] += 1
+        return
+    except Exception as exc:  # one broken page must not stop the others; it is recorded
+        logger.error("cleaning %s version %d failed: %s", row.document_url, row.version, exc)
+        catalogue.save_cleaned(row, None, f"error: {type(exc).__name__}: {exc}"[:500])
+        stats.errors += 1
+        return
+    catalogue.save_cleaned(row, release.to_json(), None)
+    stats.releases += 1
