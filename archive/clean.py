@@ -60,6 +60,15 @@ class Capture:
 def clean_release(capture: Capture, vocab: Vocabulary,
                   site_rules: list[PageRules] | None = None) -> Release:
     """Clean a captured page into a release, or raise NotARelease saying why."""
+    release, problem = clean_page(capture, vocab, site_rules)
+    if problem:
+        raise NotARelease(problem)
+    return release
+
+
+def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] | None = None
+               ) -> tuple[Release, str | None]:
+    """Clean any page as far as it goes; return it with why it is not a release (or None)."""
     page = parse(capture.body, capture.content_type, capture.url)
     reveal_cfemails(page.soup)
     rule = pick_rules(page, [*(site_rules or []), *vocab.rules])
@@ -75,11 +84,11 @@ def clean_release(capture: Capture, vocab: Vocabulary,
     paragraphs, contact_lines = tidy_paragraphs(raw, vocab.phrase_list("contacts.openers"))
     published, _ = published_date(page, region, language,
                                   select(page, rule.date if rule else None))
-    _check_is_release(page, rule, title, paragraphs, published)
+    problem = _release_problem(page, rule, title, paragraphs, published)
     body = "\n\n".join(paragraphs)
-    lead = read_lead(paragraphs[0], vocab)
+    lead = read_lead(paragraphs[0] if paragraphs else "", vocab)
     country_tags, theme_tags = _tags(page, region, rule)
-    return Release(
+    release = Release(
         id=release_id(capture.url), url=capture.url, site=capture.site, language=language,
         title=title, published=published, body=body,
         updated=updated_date(page, region, language, published,
@@ -95,19 +104,21 @@ def clean_release(capture: Capture, vocab: Vocabulary,
         translations=_translations(page, language),
         version=capture.version,
     )
+    return release, problem
 
 
-def _check_is_release(page: Page, rule: PageRules | None, title: str, paragraphs: list[str],
-                      published: str | None) -> None:
+def _release_problem(page: Page, rule: PageRules | None, title: str, paragraphs: list[str],
+                     published: str | None) -> str | None:
     if not title:
-        raise NotARelease("no title")
+        return "no title"
     if word_count(paragraphs) < MIN_WORDS:
-        raise NotARelease(f"too little text ({word_count(paragraphs)} words)")
+        return f"too little text ({word_count(paragraphs)} words)"
     if published is None:
-        raise NotARelease("no publication date")
+        return "no publication date"
     og_type = page.meta.get("og:type", "").lower()
     if rule is None and og_type in NOT_ARTICLE_TYPES and not (page.jsonld_types() & ARTICLE_TYPES):
-        raise NotARelease(f"not an article (og:type {og_type})")
+        return f"not an article (og:type {og_type})"
+    return None
 
 
 def _tags(page: Page, region: Tag, rule: PageRules | None

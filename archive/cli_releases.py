@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import sys
 from collections import Counter
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 import click
 
 from archive.catalogue import Catalogue
-from archive.clean import Capture, NotARelease, clean_release
+from archive.clean import Capture, clean_page
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
 from archive.jobs import Paths, open_archive
@@ -31,8 +32,9 @@ from archive.vocab import load_vocabulary
 def extract(files: tuple[str, ...], url: str | None, site: str) -> None:
     """Print one release JSON per line for each HTML FILE, without touching the archive.
 
-    Each line has a `source` field naming its file; a page that is not a release prints
-    {"source", "error"} instead. For checking page rules and for benchmarks.
+    Each line has a `source` field naming its file, and `not_a_release` with the reason when
+    the page does not look like a release (its text and metadata are printed all the same).
+    Gzipped files (.gz) are read as such. For checking page rules and for benchmarks.
     """
     try:
         vocab = load_vocabulary()
@@ -42,11 +44,14 @@ def extract(files: tuple[str, ...], url: str | None, site: str) -> None:
         path = Path(name)
         page_url = url or path.resolve().as_uri()
         try:
-            release = clean_release(Capture(url=page_url, site=site, body=path.read_bytes(),
-                                            content_type=None), vocab)
+            data = path.read_bytes()
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            capture = Capture(url=page_url, site=site, body=data, content_type=None)
+            release, problem = clean_page(capture, vocab)
             record: dict[str, Any] = {"source": name, **release.to_json()}
-        except NotARelease as exc:
-            record = {"source": name, "error": f"not a release: {exc}"}
+            if problem:
+                record["not_a_release"] = problem
         except Exception as exc:  # report the file and go on with the others
             record = {"source": name, "error": f"{type(exc).__name__}: {exc}"}
         click.echo(json.dumps(record, ensure_ascii=False))
