@@ -22,7 +22,7 @@ from archive.vocab import load_vocabulary
 from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, pressroom
 
 sys.path.insert(0, str(ROOT / "bench"))
-from score_releases import below_floors, load_jsonl, score  # noqa: E402
+from score_releases import below_floors, load_jsonl, score
 
 pytestmark = pytest.mark.acceptance
 

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT, SHARED, pressroom
 
 sys.path.insert(0, str(ROOT / "bench"))
-from score_extraction import score  # noqa: E402
+from score_extraction import score
 
 BENCHMARK = SHARED / "benchmarks" / "article-extraction"
 pytestmark = pytest.mark.acceptance

@@ -7,7 +7,7 @@ import sys
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from score_extraction import page_scores, score, shingles  # noqa: E402
+from score_extraction import page_scores, score, shingles
 
 
 def test_shingles_are_four_token_runs_counted_as_a_multiset() -> None:
