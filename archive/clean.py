@@ -30,6 +30,7 @@ from archive.language import release_language
 from archive.page import Page, in_side_region, parse, text_of
 from archive.projects import release_projects
 from archive.release import Contact, Release, release_id
+from archive.textdump import looks_like_date
 from archive.textnorm import fold
 from archive.themes import release_themes
 from archive.vocab import PageRules, Vocabulary
@@ -82,29 +83,59 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     stopwords = vocab.phrases.get("language.stopwords", {})
     language = release_language(page.html_lang, capture.url, page.meta, text, stopwords)
     paragraphs, contact_lines = tidy_paragraphs(raw, vocab.phrase_list("contacts.openers"))
+    paragraphs = drop_heading(paragraphs, title)
     published, _ = published_date(page, region, language,
                                   select(page, rule.date if rule else None))
-    problem = _release_problem(page, rule, title, paragraphs, published)
-    body = "\n\n".join(paragraphs)
-    lead = read_lead(paragraphs[0] if paragraphs else "", vocab)
     country_tags, theme_tags = _tags(page, region, rule)
-    release = Release(
-        id=release_id(capture.url), url=capture.url, site=capture.site, language=language,
-        title=title, published=published, body=body,
+    release = build_release(
+        capture, vocab, title=title, paragraphs=paragraphs, language=language,
+        published=published, country_tags=[label for label, _ in country_tags],
+        theme_tags=theme_tags, contacts=_contacts(page, region, rule, contact_lines, vocab),
         updated=updated_date(page, region, language, published,
                              vocab.phrase_list("dates.updated", language)),
+        translations=_translations(page, language))
+    return release, _release_problem(page, rule, title, paragraphs, published)
+
+
+def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs: list[str],
+                  language: str, published: str | None, country_tags: list[str],
+                  theme_tags: list[tuple[str, str]], contacts: list[Contact],
+                  updated: str | None = None, translations: list[dict[str, str]] | None = None
+                  ) -> Release:
+    """Derive a release's metadata from its cleaned title and paragraphs (HTML and text alike)."""
+    body = "\n\n".join(paragraphs)
+    lead = read_lead(paragraphs[0] if paragraphs else "", vocab)
+    return Release(
+        id=release_id(capture.url), url=capture.url, site=capture.site, language=language,
+        title=title, published=published, body=body, updated=updated,
         captured=capture.captured, dateline=lead.dateline,
-        countries=release_countries(vocab, tags=[label for label, _ in country_tags], lead=lead,
+        countries=release_countries(vocab, tags=country_tags, lead=lead,
                                     office=office_country(capture.url, vocab), title=title,
                                     paragraphs=paragraphs),
         projects=release_projects(vocab, title, paragraphs, language),
         themes=release_themes(vocab, theme_tags, title, body, language),
         donors=_donors(body, vocab, language),
-        contacts=_contacts(page, region, rule, contact_lines, vocab),
-        translations=_translations(page, language),
+        contacts=contacts,
+        translations=translations or [],
         version=capture.version,
     )
-    return release, problem
+
+
+def drop_heading(paragraphs: list[str], title: str) -> list[str]:
+    """Drop the title and date lines that a generic extractor may return before the text.
+
+    >>> drop_heading(["Floods hit Dhaka", "2 May 2024", "Dhaka – Teams ..."], "Floods hit Dhaka")
+    ['Dhaka – Teams ...']
+    """
+    folded_title = fold(title)
+    start = 0
+    while start < min(3, len(paragraphs)):
+        line = paragraphs[start]
+        if fold(line) == folded_title or (len(line) < 80 and looks_like_date(line)):
+            start += 1
+        else:
+            break
+    return paragraphs[start:]
 
 
 def _release_problem(page: Page, rule: PageRules | None, title: str, paragraphs: list[str],

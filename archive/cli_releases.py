@@ -17,6 +17,7 @@ from archive.catalogue import Catalogue
 from archive.clean import Capture, clean_page
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
+from archive.importer import import_paths
 from archive.jobs import Paths, open_archive
 from archive.lock import RunLock
 from archive.release import FIELDS
@@ -155,3 +156,30 @@ def _catalogue(data_dir: Path) -> Catalogue:
     if not path.exists():
         raise click.ClickException(f"no archive in {data_dir}: run pressroom crawl first")
     return Catalogue(path)
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--site", help="Site the pages belong to (default: the URL's host; 'import' for files).")
+@click.option("--url", help="URL a single HTML or text file was published at (default: a file: URL).")
+@common_options
+def import_(paths: tuple[Path, ...], site: str | None, url: str | None, config_file: str | None,
+            data_dir: str | None, log_level: str | None) -> None:
+    """Import .warc/.warc.gz files, saved .html pages and .txt page dumps into the archive.
+
+    Folders are read recursively. Pages join the archive like crawled ones (a new version only
+    when their text changed) and are cleaned at once. For text dumps, the site's navigation is
+    learned from the lines that recur across its dumps, so import a site's dumps together.
+    """
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    try:
+        with RunLock(settings.data_dir, "crawl"), open_archive(settings) as (catalogue, store):
+            stats = import_paths(list(paths), catalogue, store, site, url,
+                                 settings.crawl.tracking_params)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in stats.skipped:
+        click.echo(f"skipped {line}", err=True)
+    click.echo(f"imported {stats.files} files: {stats.new} new, {stats.changed} changed, "
+               f"{stats.unchanged} unchanged, {len(stats.skipped)} skipped")
+    click.echo(clean_summary(clean_archive(settings)))

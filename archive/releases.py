@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from archive.catalogue import Catalogue, VersionRow
 from archive.clean import Capture, NotARelease, clean_release
+from archive.clean_text import clean_text_dump, dump_text
+from archive.release import Release
+from archive.textdump import Boilerplate, learn_boilerplate, split_lines
 from archive.settings import Settings
 from archive.vocab import PageRules, Vocabulary, load_vocabulary, page_rules_from
 from archive.warcstore import WarcStore
@@ -15,6 +18,7 @@ from archive.warcstore import WarcStore
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+TEXT_TYPES = ("text/plain",)
 
 
 @dataclass
@@ -40,10 +44,13 @@ def clean_versions(catalogue: Catalogue, store: WarcStore, settings: Settings,
     rules = site_rules(settings)
     stats = CleanStats()
     batch = 0
+    rows = catalogue.versions_to_clean(everything)
+    models = text_models(catalogue, store) if any(r.content_type in TEXT_TYPES for r in rows) else {}
     catalogue.db.execute("BEGIN IMMEDIATE")
     try:
-        for row in catalogue.versions_to_clean(everything):
-            _clean_one(catalogue, store, row, vocab, rules.get(row.site, []), stats)
+        for row in rows:
+            _clean_one(catalogue, store, row, vocab, rules.get(row.site, []), stats,
+                       models.get(row.site))
             batch += 1
             if batch % 200 == 0:  # commit in batches: a killed reclean keeps what it did
                 catalogue.db.execute("COMMIT")
@@ -55,8 +62,25 @@ def clean_versions(catalogue: Catalogue, store: WarcStore, settings: Settings,
     return stats
 
 
+def text_models(catalogue: Catalogue, store: WarcStore) -> dict[str, Boilerplate]:
+    """Learn each site's boilerplate lines from all of its archived text dumps."""
+    pages: dict[str, list[list[str]]] = {}
+    for row in catalogue.versions_to_clean(everything=True):
+        if row.content_type in TEXT_TYPES:
+            _, body = store.read_payload(row.ref)
+            pages.setdefault(row.site, []).append(split_lines(dump_text(body)))
+    return {site: learn_boilerplate(dumps) for site, dumps in pages.items()}
+
+
 def _clean_one(catalogue: Catalogue, store: WarcStore, row: VersionRow, vocab: Vocabulary,
-               rules: list[PageRules], stats: CleanStats) -> None:
+               rules: list[PageRules], stats: CleanStats, model: Boilerplate | None) -> None:
+    if row.content_type in TEXT_TYPES:
+        _, body = store.read_payload(row.ref)
+        capture = Capture(url=row.document_url, site=row.site, body=body,
+                          content_type=row.content_type, captured=row.captured, version=row.version)
+        release, problem = clean_text_dump(capture, model or Boilerplate(frozenset(), 0), vocab)
+        _save(catalogue, row, release, problem, stats)
+        return
     if row.content_type not in HTML_TYPES:
         catalogue.save_cleaned(row, None, f"not HTML ({row.content_type})")
         stats.skipped_types += 1
@@ -76,5 +100,14 @@ def _clean_one(catalogue: Catalogue, store: WarcStore, row: VersionRow, vocab: V
         catalogue.save_cleaned(row, None, f"error: {type(exc).__name__}: {exc}"[:500])
         stats.errors += 1
         return
-    catalogue.save_cleaned(row, release.to_json(), None)
-    stats.releases += 1
+    _save(catalogue, row, release, None, stats)
+
+
+def _save(catalogue: Catalogue, row: VersionRow, release: Release, problem: str | None,
+          stats: CleanStats) -> None:
+    if problem:
+        catalogue.save_cleaned(row, None, problem)
+        stats.not_releases[problem.split(" (")[0]] += 1
+    else:
+        catalogue.save_cleaned(row, release.to_json(), None)
+        stats.releases += 1

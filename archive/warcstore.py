@@ -95,6 +95,24 @@ class WarcStore:
             self.close()
         return ref
 
+    def write_resource(self, url: str, content_type: str, body: bytes, when: datetime) -> RecordRef:
+        """Write a resource record: a file imported as it is, with no HTTP exchange."""
+        fh, writer = self._writer()
+        record = writer.create_warc_record(url, "resource", payload=io.BytesIO(body),
+                                           warc_content_type=content_type,
+                                           warc_headers_dict={"WARC-Date": warc_date(when)})
+        offset = fh.tell()
+        writer.write_record(record)
+        length = fh.tell() - offset
+        fh.flush()
+        os.fsync(fh.fileno())
+        ref = RecordRef(self._name, offset, length,
+                        record.rec_headers.get_header("WARC-Payload-Digest")
+                        or record.rec_headers.get_header("WARC-Block-Digest"))
+        if fh.tell() >= self.max_bytes:
+            self.close()
+        return ref
+
     def _write_request(self, writer: WARCWriter, resp: Response, concurrent_to: str) -> None:
         target = resp.url.split("://", 1)[-1]
         path = "/" + target.split("/", 1)[1] if "/" in target else "/"

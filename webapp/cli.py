@@ -9,7 +9,7 @@ from types import FrameType
 import click
 
 from archive.cli import crawl, show_settings
-from archive.cli_releases import export, extract, projects, reclean
+from archive.cli_releases import export, extract, import_, projects, reclean
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,7 +20,7 @@ def cli() -> None:
 
 cli.add_command(crawl)
 cli.add_command(show_settings)
-for command in (extract, reclean, export, projects):
+for command in (extract, reclean, export, projects, import_):
     cli.add_command(command)
 
 

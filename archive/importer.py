@@ -1,0 +1,154 @@
+"""`pressroom import`: bring WARC files, saved HTML pages and plain-text dumps into the archive.
+
+Each imported page becomes a version of a document like a crawled one (unchanged text adds
+no version), written to the WARC store first; cleaning then runs on what is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.catalogue import Catalogue
+from archive.errors import ArchiveError
+from archive.fetch import Response
+from archive.links import parse_page
+from archive.settings import netloc
+from archive.urls import canonical_url
+from archive.warcstore import RecordRef, WarcStore
+
+logger = logging.getLogger(__name__)
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+TEXT_SUFFIXES = (".txt", ".text")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+@dataclass
+class ImportStats:
+    """What one import did."""
+
+    files: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def import_paths(paths: list[Path], catalogue: Catalogue, store: WarcStore, site: str | None,
+                 url: str | None, tracking_params: list[str]) -> ImportStats:
+    """Import every file under `paths` into the archive."""
+    files = list(_expand(paths))
+    if url and len(files) > 1:
+        raise ArchiveError("--url names one page: give it with a single file")
+    stats = ImportStats()
+    run_id, _ = catalogue.start_run(f"import:{site or 'auto'}", 0)
+    importer = _Importer(catalogue, store, run_id, stats, tracking_params)
+    state = "interrupted"
+    try:
+        for path in files:
+            stats.files += 1
+            name = path.name.lower()
+            if name.endswith(WARC_SUFFIXES):
+                importer.warc(path, site)
+            elif name.endswith(HTML_SUFFIXES + TEXT_SUFFIXES):
+                ctype = "text/html" if name.endswith(HTML_SUFFIXES) else "text/plain"
+                importer.file(path, url or path.resolve().as_uri(), site or "import", ctype)
+            else:
+                stats.skipped.append(f"{path}: not .warc(.gz), .html or .txt")
+        state = "done"
+    finally:
+        store.close()
+        catalogue.finish_run(run_id, state, vars(stats) | {"skipped": len(stats.skipped)})
+    return stats
+
+
+def _expand(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.exists():
+            yield path
+        else:
+            raise ArchiveError(f"{path}: no such file or folder")
+
+
+class _Importer:
+    def __init__(self, catalogue: Catalogue, store: WarcStore, run_id: int, stats: ImportStats,
+                 tracking_params: list[str]) -> None:
+        self.catalogue = catalogue
+        self.store = store
+        self.run_id = run_id
+        self.stats = stats
+        self.tracking = tracking_params
+
+    def warc(self, path: Path, site: str | None) -> None:
+        with path.open("rb") as fh:
+            try:
+                for record in ArchiveIterator(fh):
+                    if record.rec_type != "response" or record.http_headers is None:
+                        continue
+                    status = int(record.http_headers.get_statuscode() or 0)
+                    ctype = record.http_headers.get_header("Content-Type") or ""
+                    if not 200 <= status < 300 or "html" not in ctype.lower():
+                        continue
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    when = record.rec_headers.get_header("WARC-Date") or ""
+                    resp = Response(
+                        url=url, status=status, reason="OK",
+                        headers=[(k, v) for k, v in record.http_headers.headers
+                                 if k.lower() not in ("content-encoding", "transfer-encoding",
+                                                      "content-length")],
+                        request_headers=[], raw_body=b"", body=b"", fetched_at=_when(when))
+                    resp.raw_body = resp.body = record.content_stream().read()
+                    self._add(url, site or netloc(url), resp=resp)
+            except Exception as exc:  # warcio raises several types for a damaged file
+                self.stats.skipped.append(f"{path}: unreadable WARC after some records: {exc}")
+
+    def file(self, path: Path, url: str, site: str, ctype: str) -> None:
+        body = path.read_bytes()
+        when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        self._add(url, site, body=body, ctype=ctype, when=when)
+
+    def _add(self, url: str, site: str, resp: Response | None = None, body: bytes = b"",
+             ctype: str = "text/html", when: datetime | None = None) -> None:
+        doc_url = url if url.startswith("file:") else canonical_url(url, self.tracking)
+        content = resp.body if resp is not None else body
+        if ctype == "text/html" or resp is not None:
+            text_hash = parse_page(content, resp.header("Content-Type") if resp else None, url).text_hash
+        else:
+            text_hash = hashlib.sha256(content).hexdigest()
+        doc_id = self.catalogue.document_id(doc_url)
+        latest = self.catalogue.latest_version(doc_id) if doc_id else None
+        if latest is not None and latest.text_hash == text_hash:
+            self.stats.unchanged += 1
+            return
+        ref: RecordRef
+        if resp is not None:
+            ref = self.store.write_exchange(resp)
+            ctype, captured = resp.content_type or "text/html", resp.fetched_at
+        else:
+            captured = when or datetime.now(UTC)
+            ref = self.store.write_resource(url, f"{ctype}; charset=utf-8" if ctype == "text/plain"
+                                            else ctype, content, captured)
+        with self.catalogue.transaction():
+            _, number = self.catalogue.add_version(site, doc_url, url, 200, ctype, text_hash, ref,
+                                                   None, self.run_id,
+                                                   captured.isoformat(timespec="seconds"))
+        if number == 1:
+            self.stats.new += 1
+        else:
+            self.stats.changed += 1
+
+
+def _when(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(UTC)
