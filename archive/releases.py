@@ -10,8 +10,8 @@ from archive.catalogue import Catalogue, VersionRow
 from archive.clean import Capture, NotARelease, clean_release
 from archive.clean_text import clean_text_dump, dump_text
 from archive.release import Release
-from archive.textdump import Boilerplate, learn_boilerplate, split_lines
 from archive.settings import Settings
+from archive.textdump import Boilerplate, learn_boilerplate, split_lines
 from archive.vocab import PageRules, Vocabulary, load_vocabulary, page_rules_from
 from archive.warcstore import WarcStore
 
