@@ -71,7 +71,8 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
                ) -> tuple[Release, str | None]:
     """Clean any page as far as it goes; return it with why it is not a release (or None)."""
     page = parse(capture.body, capture.content_type, capture.url)
-    reveal_cfemails(page.soup)
+    if "cfemail" in page.html or "email-protection" in page.html:
+        reveal_cfemails(page.soup)
     rule = pick_rules(page, [*(site_rules or []), *vocab.rules])
     title, title_element = find_title(page, rule)
     region = main_region(page, title_element)

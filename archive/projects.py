@@ -40,10 +40,11 @@ def release_projects(vocab: Vocabulary, title: str, paragraphs: list[str],
     early_text = " ".join([title, *paragraphs[:2]])
     full_text = " ".join([title, *paragraphs])
     found: dict[str, Found] = {}
+    folded_full, folded_early = fold(full_text), fold(early_text)
     for project in vocab.projects:
-        count = _count_known(project, full_text)
+        count = _count_known(project, full_text, folded_full)
         if count:
-            early = _count_known(project, early_text) > 0
+            early = _count_known(project, early_text, folded_early) > 0
             found[project.acronym] = Found(project.acronym, project.name, count, early)
     for acronym, name in _named(full_text, vocab, language):
         if acronym in found or _excluded(vocab, acronym, name):
@@ -56,10 +57,9 @@ def release_projects(vocab: Vocabulary, title: str, paragraphs: list[str],
     return [{"acronym": f.acronym, "name": f.name} for f in chosen[:2]]
 
 
-def _count_known(project: Project, text: str) -> int:
+def _count_known(project: Project, text: str, folded: str) -> int:
     count = len(re.findall(rf"(?<![\w-]){re.escape(project.acronym)}(?![\w-])", text)) \
-        if project.acronym else 0
-    folded = fold(text)
+        if project.acronym and project.acronym in text else 0
     for name in [project.name, *project.aliases]:
         if name and fold(name) in folded:
             count += 1

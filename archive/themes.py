@@ -43,6 +43,8 @@ def theme_scores(vocab: Vocabulary, title: str, body: str,
     for theme in vocab.themes.values():
         total, why = 0.0, []
         for term in theme.terms.get(language) or theme.terms.get("en", []):
+            if term.anchor not in folded_body and term.anchor not in folded_title:
+                continue
             hits = len(term.pattern.findall(folded_body)) + TITLE_BOOST * len(
                 term.pattern.findall(folded_title))
             if hits:

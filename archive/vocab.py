@@ -48,6 +48,11 @@ class Term:
     pattern: re.Pattern[str]
     value: str
     weight: float = 1.0
+    anchor: str = ""  # a folded piece any match must contain: a cheap pre-check
+
+    def __post_init__(self) -> None:
+        if not self.anchor:
+            self.anchor = fold(self.value).rstrip("*").split(" ")[0]
 
 
 @dataclass
