@@ -26,6 +26,7 @@ lint: install
 
 bench: install
 	$(PY) bench/bench_crawl.py
+	$(PY) bench/bench_clean.py
 
 demo: install
 	bash demo/run.sh
