@@ -1,0 +1,106 @@
+"""Text analysis per language: tokens, elision, case and accent folding, stop words, stemming.
+
+Folding comes before stemming, so that an unaccented query ("securite") and the accented
+text ("sécurité") meet on the same stem. Arabic gets letter normalisation (hamza and alef
+forms, taa marbuta, alef maqsura, tatweel, diacritics) and a light prefix/suffix stemmer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.lang import stopwords_for_language
+
+from archive.textnorm import fold
+
+LANGUAGES = ("en", "fr", "es", "ar")
+TOKEN = r"[^\W_]+(?:['’][^\W_]+)*"
+ELIDED = {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"}
+ARABIC_STOPWORDS = frozenset(fold(w) for w in (
+    "في", "من", "على", "إلى", "الى", "عن", "مع", "هذا", "هذه", "ذلك", "التي", "الذي", "الذين",
+    "أن", "إن", "ان", "كان", "كانت", "قد", "لا", "ما", "لم", "لن", "و", "أو", "او", "ثم", "كما",
+    "بين", "حيث", "عند", "بعد", "قبل", "كل", "هو", "هي", "هم", "وقد", "أي", "اي", "غير", "تم"))
+ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و")
+ARABIC_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "يه", "ه", "ي")
+
+
+class FoldFilter(Filter):  # type: ignore[misc]
+    """Fold case, accents and Arabic letter variants (cached: vocabularies are Zipfian)."""
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            token.text = _fold(token.text)
+            yield token
+
+
+class ElisionFilter(Filter):  # type: ignore[misc]
+    """Drop elided articles: l'OIM -> oim, d'oeuvre -> oeuvre, qu'il -> il."""
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            head, sep, tail = token.text.partition("'")
+            if sep and head in ELIDED and tail:
+                token.text = tail
+            elif sep:
+                token.text = token.text.replace("'", "")
+            yield token
+
+
+class ArabicStemFilter(Filter):  # type: ignore[misc]
+    """Light stemming of Arabic (after Larkey's light10): strip clitic prefixes and suffixes."""
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            token.text = arabic_light_stem(token.text)
+            yield token
+
+
+@lru_cache(maxsize=200_000)
+def _fold(text: str) -> str:
+    return fold(text).replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+
+
+@lru_cache(maxsize=200_000)
+def arabic_light_stem(word: str) -> str:
+    """Strip one clitic prefix and suffixes from a folded Arabic word, keeping 2+ letters.
+
+    >>> arabic_light_stem(fold("والمهاجرين")) == fold("مهاجر")
+    True
+    >>> arabic_light_stem(fold("نازحين")) == arabic_light_stem(fold("النازحون"))
+    True
+    """
+    if not word or not "\u0600" <= word[0] <= "\u06ff":
+        return word
+    for prefix in ARABIC_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            word = word[len(prefix):]
+            break
+    for suffix in ARABIC_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            word = word[: -len(suffix)]
+    return word
+
+
+def stopwords(language: str) -> frozenset[str]:
+    """Return the folded stop words of a language."""
+    if language == "ar":
+        return ARABIC_STOPWORDS
+    return frozenset(_fold(w) for w in stopwords_for_language(language))
+
+
+def language_analyzer(language: str) -> Any:
+    """Return the analyzer of one language's title and body fields."""
+    chain = RegexTokenizer(TOKEN) | LowercaseFilter() | FoldFilter() | ElisionFilter()
+    # renumber: phrases match across removed stop words ("migration de main-d'oeuvre")
+    chain = chain | StopFilter(stoplist=stopwords(language), minsize=1, renumber=True)
+    if language == "ar":
+        return chain | ArabicStemFilter()
+    return chain | StemFilter(lang=language, cachesize=100_000)
+
+
+def plain_analyzer() -> Any:
+    """Return the single analyzer of the baseline index: tokens, case and accents only."""
+    return RegexTokenizer(TOKEN) | LowercaseFilter() | FoldFilter() | ElisionFilter()

@@ -1,0 +1,205 @@
+"""Build the index from the archive's releases: incremental by default, or a full rebuild aside.
+
+Only this module writes the index, one writer at a time (the `index` run lock and Whoosh's own
+lock). A rebuild fills a new folder and swaps the `index` symlink to it atomically, so that
+searches see the old index or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from archive.catalogue import Catalogue
+from archive.jobs import Paths
+from archive.lock import RunLock
+from indexer.analysis import LANGUAGES
+from indexer.schema import build_schema, check_version, index_path, live_directory, write_version
+
+logger = logging.getLogger(__name__)
+
+KEEP_OLD_INDEXES = 1  # folders kept after a swap, for searchers that still have them open
+
+
+@dataclass
+class IndexStats:
+    """What one indexing run did."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0
+    rebuilt: bool = False
+
+
+def families(releases: list[dict[str, Any]]) -> dict[str, str]:
+    """Group releases linked as translations into families; return id -> family id.
+
+    The family id is the smallest release id in the family, so it is stable across builds.
+    """
+    by_url = {r["url"]: r["id"] for r in releases}
+    parent = {r["id"]: r["id"] for r in releases}
+
+    def root(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for release in releases:
+        for link in release.get("translations") or []:
+            other = by_url.get(link.get("url", ""))
+            if other:
+                a, b = root(release["id"]), root(other)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    return {rid: root(rid) for rid in parent}
+
+
+def document(release: dict[str, Any], family: str) -> dict[str, Any]:
+    """Map a release to the index's fields."""
+    language = release.get("language") if release.get("language") in LANGUAGES else "en"
+    published = release.get("published") or ""
+    fields: dict[str, Any] = {
+        "id": release["id"], "family": family, "url": release["url"],
+        "title": release.get("title", ""), "body": release.get("body", ""),
+        "published": published or None, "version": release.get("version", 1),
+        "content_hash": release.get("content_hash", ""),
+        "countries": release.get("countries", []), "themes": release.get("themes", []),
+        "projects": release.get("projects", []), "lang": release.get("language", ""),
+        "country": ",".join(release.get("countries", [])),
+        "theme": ",".join(release.get("themes", [])),
+        "project": ",".join(p.get("acronym", "") for p in release.get("projects", [])
+                            if p.get("acronym")),
+        "language": release.get("language", ""),
+        "year": published[:4],
+        "site": release.get("site", ""),
+        "pubdate": int(published.replace("-", "")) if published else 0,
+        f"title_{language}": release.get("title", ""),
+        f"body_{language}": release.get("body", ""),
+    }
+    return fields
+
+
+def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, procs: int = 2,
+                        single_analyzer: bool = False) -> int:
+    """Create a new index in `index_dir` (which must not hold one) from releases."""
+    listed = list(releases)
+    family_of = families(listed)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    ix = whoosh_index.create_in(str(index_dir), build_schema(single_analyzer))
+    writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=256)
+    try:
+        for release in listed:
+            writer.add_document(**document(release, family_of[release["id"]]))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    write_version(index_dir)
+    return len(listed)
+
+
+def rebuild(data_dir: Path, procs: int = 2) -> IndexStats:
+    """Build a fresh index from the catalogue beside the live one, then swap it in atomically."""
+    started = time.monotonic()
+    with RunLock(data_dir, "index"):
+        _remove_stale_builds(data_dir)
+        target = data_dir / f"index-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        count = build_from_releases(_catalogue_releases(data_dir), target, procs)
+        _swap(data_dir, target)
+    return IndexStats(added=count, seconds=time.monotonic() - started, rebuilt=True)
+
+
+def update(data_dir: Path, procs: int = 2) -> IndexStats:
+    """Apply what changed in the archive since the last run: add, update and delete releases."""
+    link = index_path(data_dir)
+    if not link.exists():
+        return rebuild(data_dir, procs)
+    started = time.monotonic()
+    stats = IndexStats()
+    with RunLock(data_dir, "index"):
+        directory = live_directory(data_dir)
+        check_version(directory)
+        ix = whoosh_index.open_dir(str(directory))
+        with ix.searcher() as searcher:
+            indexed = {fields["id"]: (fields.get("content_hash"), fields.get("family"))
+                       for fields in searcher.all_stored_fields()}
+        releases = list(_catalogue_releases(data_dir))
+        family_of = families(releases)
+        writer = ix.writer(limitmb=256)
+        try:
+            for release in releases:
+                seen = indexed.pop(release["id"], None)
+                family = family_of[release["id"]]
+                if seen == (release.get("content_hash"), family):
+                    stats.unchanged += 1
+                    continue
+                writer.update_document(**document(release, family))
+                if seen is None:
+                    stats.added += 1
+                else:
+                    stats.updated += 1
+            for gone in indexed:
+                writer.delete_by_term("id", gone)
+                stats.deleted += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        if stats.added or stats.updated or stats.deleted:
+            writer.commit(optimize=False)
+        else:
+            writer.cancel()
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _catalogue_releases(data_dir: Path) -> Iterator[dict[str, Any]]:
+    catalogue = Catalogue(Paths(data_dir).catalogue)
+    try:
+        yield from catalogue.releases()
+    finally:
+        catalogue.close()
+
+
+def _swap(data_dir: Path, target: Path) -> None:
+    """Point data_dir/index at `target` atomically (a symlink replaced by rename)."""
+    link = index_path(data_dir)
+    if link.exists() and not link.is_symlink():
+        # an index folder from an older layout: move it aside so the link can take its name
+        link.rename(data_dir / f"index-old-{int(time.time())}")
+    temp = data_dir / f".index-link-{os.getpid()}"
+    if temp.is_symlink():
+        temp.unlink()
+    os.symlink(target.name, temp)
+    os.replace(temp, link)
+    fd = os.open(data_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _remove_old_indexes(data_dir, keep=target)
+
+
+def _remove_old_indexes(data_dir: Path, keep: Path) -> None:
+    old = sorted((p for p in data_dir.glob("index-*") if p.is_dir() and p != keep),
+                 key=lambda p: p.stat().st_mtime)
+    for path in old[:-KEEP_OLD_INDEXES] if KEEP_OLD_INDEXES else old:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_stale_builds(data_dir: Path) -> None:
+    """Delete index folders that a killed rebuild left behind (never the live one)."""
+    live = live_directory(data_dir) if index_path(data_dir).exists() else None
+    for path in data_dir.glob("index-*"):
+        if path.is_dir() and path != live and not (path / "PRESSROOM_SCHEMA").exists():
+            shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,87 @@
+"""Command-line commands of the indexer: index, search."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from archive.cli_common import common_options, settings_from
+from archive.errors import ArchiveError
+from indexer.build import rebuild, update
+from indexer.search import Searcher, SearchRequest
+
+
+@click.command()
+@click.option("--rebuild", "full", is_flag=True,
+              help="Build a fresh index aside and swap it in atomically.")
+@click.option("--procs", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="Processes used by a rebuild.")
+@common_options
+def index(full: bool, procs: int, config_file: str | None, data_dir: str | None,
+          log_level: str | None) -> None:
+    """Bring the search index up to date with the archive's releases.
+
+    Applies what changed since the last run (one writer at a time). With --rebuild, builds a
+    new index beside the live one and swaps it in, so searches never see a half-built index;
+    needed after a schema change.
+    """
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    try:
+        stats = rebuild(settings.data_dir, procs) if full else update(settings.data_dir, procs)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    if stats.rebuilt:
+        click.echo(f"index rebuilt: {stats.added} releases in {stats.seconds:.1f} s")
+    else:
+        click.echo(f"index updated in {stats.seconds:.1f} s: {stats.added} added, {stats.updated} "
+                   f"updated, {stats.deleted} deleted, {stats.unchanged} unchanged")
+
+
+@click.command()
+@click.argument("query", nargs=-1)
+@click.option("--country", multiple=True, help="ISO country code (repeatable: any of them).")
+@click.option("--theme", multiple=True, help="Theme id (repeatable).")
+@click.option("--project", multiple=True, help="Project acronym (repeatable).")
+@click.option("--language", help="Search releases in this language only (en, fr, es, ar).")
+@click.option("--year", multiple=True, help="Year of publication (repeatable).")
+@click.option("--site", multiple=True, help="Site key (repeatable).")
+@click.option("--from", "date_from", help="Published on or after (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Published on or before (YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per page.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--collapse", is_flag=True, help="One result per translation family.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@common_options
+def search(query: tuple[str, ...], country: tuple[str, ...], theme: tuple[str, ...],
+           project: tuple[str, ...], language: str | None, year: tuple[str, ...],
+           site: tuple[str, ...], date_from: str | None, date_to: str | None, sort: str,
+           limit: int, page: int, collapse: bool, as_json: bool, config_file: str | None,
+           data_dir: str | None, log_level: str | None) -> None:
+    """Search the releases: words, "phrases", AND/OR/NOT, -word, field:value, word*.
+
+    An empty QUERY with filters browses the newest releases.
+    """
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    filters = {k: list(v) for k, v in (("country", country), ("theme", theme),
+                                        ("project", project), ("year", year), ("site", site)) if v}
+    request = SearchRequest(q=" ".join(query), language=language, filters=filters,
+                            date_from=date_from, date_to=date_to, sort=sort, page=page,
+                            page_size=limit, collapse=collapse)
+    try:
+        result = Searcher(settings.data_dir).search(request)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.total} releases{' (any of the words)' if result.relaxed else ''}, "
+               f"page {result.page}, {result.took_ms:.0f} ms")
+    for number, hit in enumerate(result.results, start=(page - 1) * limit + 1):
+        click.echo(f"{number:3d}. {hit.published or '----------'} [{hit.language}] {hit.title}")
+        click.echo(f"     {hit.url}")
+    for facet, values in result.facets.items():
+        shown = ", ".join(f"{v['label']} {v['count']}" for v in values[:8])
+        if shown:
+            click.echo(f"  {facet}: {shown}")
