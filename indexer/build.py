@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from indexer.schema import build_schema, check_version, index_path, live_directo
 logger = logging.getLogger(__name__)
 
 KEEP_OLD_INDEXES = 1  # folders kept after a swap, for searchers that still have them open
+OLD_INDEX_GRACE = 600.0  # seconds a replaced folder is kept whatever its rank
 
 
 @dataclass
@@ -114,7 +116,9 @@ def rebuild(data_dir: Path, procs: int = 2) -> IndexStats:
     started = time.monotonic()
     with RunLock(data_dir, "index"):
         _remove_stale_builds(data_dir)
-        target = data_dir / f"index-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        # a fresh, unique folder: never the live one, even for two rebuilds in one second
+        target = Path(tempfile.mkdtemp(prefix=f"index-{time.strftime('%Y%m%d%H%M%S')}-",
+                                       dir=data_dir))
         count = build_from_releases(_catalogue_releases(data_dir), target, procs)
         _swap(data_dir, target)
     return IndexStats(added=count, seconds=time.monotonic() - started, rebuilt=True)
@@ -191,10 +195,14 @@ def _swap(data_dir: Path, target: Path) -> None:
 
 
 def _remove_old_indexes(data_dir: Path, keep: Path) -> None:
+    """Delete replaced index folders, except the newest ones and any replaced only recently:
+    a searcher may still be reading them."""
     old = sorted((p for p in data_dir.glob("index-*") if p.is_dir() and p != keep),
                  key=lambda p: p.stat().st_mtime)
+    now = time.time()
     for path in old[:-KEEP_OLD_INDEXES] if KEEP_OLD_INDEXES else old:
-        shutil.rmtree(path, ignore_errors=True)
+        if now - path.stat().st_mtime > OLD_INDEX_GRACE:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove_stale_builds(data_dir: Path) -> None:

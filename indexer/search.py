@@ -117,8 +117,8 @@ class Searcher:
         link = self.path / "index"
         return link.resolve() if link.exists() else self.path
 
-    def _open_index(self) -> Any:
-        directory = self._directory()
+    def _open_index(self, directory: Path | None = None) -> Any:
+        directory = directory or self._directory()
         check_version(directory)
         return whoosh_index.open_dir(str(directory))
 
@@ -127,13 +127,17 @@ class Searcher:
         local = self._local
         directory = self._directory()
         current = getattr(local, "searcher", None)
-        if current is None or local.directory != directory:
-            if current is not None:
-                current.close()
-            local.searcher = self._open_index().searcher()
-            local.directory = directory
-        elif not local.searcher.up_to_date():
-            local.searcher = local.searcher.refresh()
+        if current is not None and local.directory == directory:
+            try:
+                if current.up_to_date():
+                    return current
+            except Exception:  # the folder went away under an old searcher: reopen below
+                pass
+        if current is not None:
+            current.close()
+        # a new searcher rather than Searcher.refresh(), which fails on multi-segment readers
+        local.searcher = self._open_index(directory).searcher()
+        local.directory = directory
         return local.searcher
 
     def _facet_index(self, searcher: Any) -> FacetIndex:
