@@ -145,7 +145,7 @@ def test_title_weighs_more_and_boolean_operators(corpus: tuple[Path, list[dict]]
 
 
 def test_snippets_are_escaped_and_marked(corpus: tuple[Path, list[dict]]) -> None:
-    data_dir, releases = corpus
+    data_dir, _releases = corpus
     page = search(data_dir, q="escaping")
     [hit] = page.results
     assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
@@ -201,7 +201,7 @@ def test_schema_version_mismatch_says_rebuild(corpus: tuple[Path, list[dict]]) -
 
 
 def test_searches_during_rebuilds_see_old_or_new_never_an_error(corpus: tuple[Path, list[dict]]) -> None:
-    data_dir, releases = corpus
+    data_dir, _releases = corpus
     searcher = Searcher(data_dir)
     errors: list[BaseException] = []
     totals: list[int] = []
