@@ -132,6 +132,7 @@ def update(data_dir: Path, procs: int = 2) -> IndexStats:
     started = time.monotonic()
     stats = IndexStats()
     with RunLock(data_dir, "index"):
+        _remove_stale_builds(data_dir)
         directory = live_directory(data_dir)
         check_version(directory)
         ix = whoosh_index.open_dir(str(directory))
