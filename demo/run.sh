@@ -28,8 +28,20 @@ for _ in $(seq 50); do
 done
 echo "demo site: http://127.0.0.1:$PORT/ (Northbridge Migration Agency, 16 releases in en/fr/es/ar)"
 
-echo "== crawl"
+echo "== crawl (and clean)"
 .venv/bin/pressroom crawl --log-level WARNING
 echo
+echo "== index"
+.venv/bin/pressroom index
+echo
+echo "== search: Libya"
+.venv/bin/pressroom search Libya --limit 3
+echo
+echo "== search: diaspora, in French releases only"
+.venv/bin/pressroom search diaspora --language fr --limit 3
+echo
 echo "The archive is in .demo-data/ (WARC files in .demo-data/warc, catalogue in"
-echo ".demo-data/catalogue.sqlite). Run 'make demo' again to see an incremental crawl."
+echo ".demo-data/catalogue.sqlite, index in .demo-data/index). Try for example:"
+echo "  PRESSROOM_CONFIG=demo/pressroom-demo.toml .venv/bin/pressroom search '\"migrant resource centre\"'"
+echo "  PRESSROOM_CONFIG=demo/pressroom-demo.toml .venv/bin/pressroom export --format csv"
+echo "Run 'make demo' again to see an incremental crawl and index update."
