@@ -9,6 +9,7 @@ export PRESSROOM_CONFIG=demo/pressroom-demo.toml
 if ! "$PY" - "$PORT" <<'PYEOF'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
