@@ -137,12 +137,12 @@ def load_settings(
     Overrides are keyed by dotted path ("crawl.delay", "data_dir"); None values are ignored.
     """
     environ = os.environ if environ is None else environ
-    raw = _read_toml(DEFAULTS_FILE)
+    raw = read_toml(DEFAULTS_FILE)
     sources = {key: str(DEFAULTS_FILE) for key in _leaf_paths(raw)}
     config_file = config_file or environ.get("PRESSROOM_CONFIG")
     if config_file:
         user_path = Path(config_file)
-        user = _read_toml(user_path)
+        user = read_toml(user_path)
         _check_known(user, raw, str(user_path))
         if "sites" in user:
             raw["sites"] = {}
@@ -167,12 +167,13 @@ def load_settings(
 _MISSING = object()
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, kind: str = "settings") -> dict[str, Any]:
+    """Read a TOML file; a missing or malformed one stops with one line naming it."""
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
-        raise SettingsError(f"{path}: settings file not found") from None
+        raise SettingsError(f"{path}: {kind} file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
 

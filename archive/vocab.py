@@ -7,7 +7,6 @@ the file and the key.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from babel import Locale
 
 from archive.errors import SettingsError
+from archive.settings import read_toml
 from archive.textnorm import fold
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -183,13 +183,7 @@ def load_vocabulary(config_dir: Path = CONFIG_DIR,
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise SettingsError(f"{path}: vocabulary file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    return read_toml(path, "vocabulary")
 
 
 def _countries(path: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:

@@ -122,6 +122,21 @@ def sample_www_copy(tmp_path: Path) -> Path:
     return target
 
 
+def crawl_sample_site(data: Path) -> None:
+    """Crawl (and clean) the sample site into `data` with the real CLI; skip when it is absent."""
+    if not (SAMPLE_SITE / "serve.py").exists():
+        pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")
+    site = SampleSite(*_start_server([sys.executable, str(SAMPLE_SITE / "serve.py"), "--port", "0"]))
+    try:
+        # keep-alive off: the replica's server stalls ~40 ms per request on kept-alive connections
+        result = pressroom("crawl", site.url, "--delay", "0", "--data-dir", str(data),
+                           env={"PRESSROOM_CRAWL_KEEP_ALIVE": "false"})
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.stderr
+    assert "cleaned:" in result.stdout
+
+
 def pressroom(*args: str, env: dict[str, str] | None = None, timeout: float = 300
               ) -> subprocess.CompletedProcess[str]:
     """Run the pressroom command in a subprocess."""

@@ -8,7 +8,6 @@ a template nobody wrote a rule for must come out right.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from archive.jobs import open_archive
 from archive.releases import clean_versions
 from archive.settings import load_settings
 from archive.vocab import load_vocabulary
-from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, pressroom
+from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, pressroom
 
 sys.path.insert(0, str(ROOT / "bench"))
 from score_releases import below_floors, load_jsonl, score
@@ -29,18 +28,8 @@ pytestmark = pytest.mark.acceptance
 
 @pytest.fixture(scope="module")
 def archive_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if not (SAMPLE_SITE / "serve.py").exists():
-        pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")
-    proc, port = _start_server([sys.executable, str(SAMPLE_SITE / "serve.py"), "--port", "0"])
-    site = SampleSite(proc, port)
     data = tmp_path_factory.mktemp("clean") / "data"
-    try:
-        result = pressroom("crawl", site.url, "--delay", "0", "--data-dir", str(data),
-                           env={"PRESSROOM_CRAWL_KEEP_ALIVE": "false", **os.environ})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.stderr
-    assert "cleaned:" in result.stdout
+    crawl_sample_site(data)
     yield data
 
 

@@ -8,7 +8,6 @@ language only). Floors: recall@10 >= 0.95 and nDCG@10 >= 0.90 overall, no query 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from archive.catalogue import Catalogue
 from archive.jobs import Paths
 from indexer.build import build_from_releases
 from indexer.search import Searcher
-from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, pressroom
+from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, pressroom
 
 sys.path.insert(0, str(ROOT / "bench"))
 from score_search import evaluate, load, problems
@@ -29,17 +28,8 @@ pytestmark = pytest.mark.acceptance
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if not (SAMPLE_SITE / "serve.py").exists():
-        pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")
-    proc, port = _start_server([sys.executable, str(SAMPLE_SITE / "serve.py"), "--port", "0"])
-    site = SampleSite(proc, port)
     data = tmp_path_factory.mktemp("search") / "data"
-    try:
-        crawl = pressroom("crawl", site.url, "--delay", "0", "--data-dir", str(data),
-                          env={**os.environ, "PRESSROOM_CRAWL_KEEP_ALIVE": "false"})
-    finally:
-        site.stop()
-    assert crawl.returncode == 0, crawl.stderr
+    crawl_sample_site(data)
     index = pressroom("index", "--data-dir", str(data))
     assert index.returncode == 0, index.stderr
     yield data
