@@ -101,9 +101,14 @@ def now_iso() -> str:
 class Catalogue:
     """A connection to the catalogue database of one data directory."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         try:
+            if read_only:  # readers (the web app) never write, nor create a missing file
+                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                          timeout=30, check_same_thread=False)
+                self.db.row_factory = sqlite3.Row
+                return
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30,
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row
@@ -315,6 +320,22 @@ class Catalogue:
                  " ORDER BY c.document_id, c.version")
         for (text,) in self.db.execute(query, (site,) if site else ()):
             yield json.loads(text)
+
+    def release_versions(self, release_id: str) -> list[dict[str, Any]]:
+        """Return every version of a release, oldest first, each with where it is archived."""
+        rows = self.db.execute(
+            "SELECT c.release, c.version, v.captured, v.warc_file, v.warc_offset, v.warc_length,"
+            " v.content_type, v.url AS fetched_url FROM cleaned c JOIN versions v"
+            " ON v.document_id = c.document_id AND v.version = c.version"
+            " WHERE c.release_id = ? AND c.is_release = 1 ORDER BY c.version", (release_id,)).fetchall()
+        versions = []
+        for r in rows:
+            release = json.loads(r["release"])
+            release["_archive"] = {"captured": r["captured"], "content_type": r["content_type"],
+                                   "fetched_url": r["fetched_url"],
+                                   "ref": [r["warc_file"], r["warc_offset"], r["warc_length"]]}
+            versions.append(release)
+        return versions
 
     def count(self, table: str) -> int:
         """Count the rows of a catalogue table."""

@@ -6,10 +6,14 @@ the scores for ranking and the match bitset for exact facet counts over the whol
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import heapq
 import html
+import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
+from archive.textnorm import fold
 from archive.vocab import Vocabulary, load_vocabulary
 from indexer.analysis import LANGUAGES
 from indexer.concepts import Concepts
@@ -69,6 +74,10 @@ class Hit:
     family: str = ""
     languages: list[str] = field(default_factory=list)
 
+    def snippet_text(self) -> str:
+        """The snippet as plain text (marks removed, entities decoded)."""
+        return html.unescape(re.sub(r"</?mark>", "", self.snippet))
+
     def to_json(self) -> dict[str, Any]:
         """Return the result in the API's shape."""
         data = {k: getattr(self, k) for k in ("id", "url", "title", "published", "language",
@@ -110,6 +119,8 @@ class Searcher:
         self._vocab = vocab
         self._labels: dict[str, dict[str, dict[str, str]]] = {}
         self._concept_index: Concepts | None = None
+        self._words: dict[str, str] = {}
+        self._words_key: tuple[str, Any] | None = None
         self._open_index()
 
     # -- opening and refreshing -----------------------------------------------------------------
@@ -228,11 +239,9 @@ class Searcher:
             if request.collapse and family in seen_families:
                 seen_families[family].languages.append(fields.get("lang", ""))
                 continue
-            hit = Hit(id=fields["id"], url=fields["url"], title=fields.get("title", ""),
-                      published=fields.get("published"), language=fields.get("lang", ""),
-                      countries=fields.get("countries", []), themes=fields.get("themes", []),
-                      projects=fields.get("projects", []), snippet="", score=score,
-                      family=family, languages=[fields.get("lang", "")] if request.collapse else [])
+            hit = _hit(fields, score)
+            hit.family = family
+            hit.languages = [hit.language] if request.collapse else []
             seen_families[family] = hit
             hits.append(hit)
         start = (request.page - 1) * request.page_size
@@ -264,6 +273,66 @@ class Searcher:
         plain = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + ("…" if len(body) > SNIPPET_CHARS else "")
         return html.escape(plain, quote=False)
 
+    def suggest(self, text: str) -> str | None:
+        """Offer a spelling that the archive knows, for a plain query that found nothing.
+
+        Words come from the releases' titles, so a suggestion reads as people write.
+        """
+        words = plain_words(text)
+        if not words:
+            return None
+        known = self._title_words()
+        fixed, changed = [], False
+        for word in words:
+            key = fold(word)
+            if key in known:
+                fixed.append(word)
+                continue
+            close = difflib.get_close_matches(key, known.keys(), n=1, cutoff=0.75)
+            if close:
+                fixed.append(known[close[0]])
+                changed = True
+            else:
+                fixed.append(word)
+        return " ".join(fixed) if changed else None
+
+    def _title_words(self) -> dict[str, str]:
+        searcher = self._searcher()
+        key = (str(self._local.directory), searcher.reader().generation()
+               if hasattr(searcher.reader(), "generation") else id(searcher.reader()))
+        with self._lock:
+            if self._words_key != key:
+                words: dict[str, str] = {}
+                for fields in searcher.all_stored_fields():
+                    for word in re.findall(r"[^\W\d_]{3,}", fields.get("title", "")):
+                        words.setdefault(fold(word), word)
+                self._words, self._words_key = words, key
+        return self._words
+
+    def iter_hits(self, request: SearchRequest, batch: int = 500) -> Iterator[Hit]:
+        """Yield every result of a search in rank order, without snippets (for exports, feeds)."""
+        started = time.monotonic()
+        _check_request(dataclasses.replace(request, page=1))
+        searcher = self._searcher()
+        facets = self._facet_index(searcher)
+        filters = dict(request.filters)
+        if request.language:
+            filters["language"] = [request.language]
+        allowed = facets.filter_bits(filters, request.date_from, request.date_to)
+        scores: dict[int, float] = {}
+        text = request.q.strip()
+        if text:
+            _, scores, _ = self._match(searcher, request, text, allowed, started)
+            match = to_bits(scores, facets.size) & allowed
+        else:
+            match = allowed
+        whole = dataclasses.replace(request, page=1, page_size=max(1, match.bit_count()),
+                                    collapse=False)
+        ranked = self._rank(whole, scores, match, facets)
+        for start in range(0, len(ranked), batch):
+            for docnum, score in ranked[start:start + batch]:
+                yield _hit(searcher.stored_fields(docnum), score)
+
     def more_like_this(self, release_id: str, limit: int = 5) -> list[Hit]:
         """Return releases similar to one, by its most distinctive body terms."""
         searcher = self._searcher()
@@ -280,11 +349,7 @@ class Searcher:
         for found in results:
             if found.docnum == docnum:
                 continue
-            fields = found.fields()
-            hits.append(Hit(id=fields["id"], url=fields["url"], title=fields.get("title", ""),
-                            published=fields.get("published"), language=fields.get("lang", ""),
-                            countries=fields.get("countries", []), themes=fields.get("themes", []),
-                            projects=fields.get("projects", []), snippet="", score=found.score))
+            hits.append(_hit(found.fields(), found.score))
         return hits[:limit]
 
     def doc_count(self) -> int:
@@ -309,6 +374,14 @@ class Searcher:
                 "project": {p.acronym: f"{p.acronym}" for p in vocab.projects},
             }
         return self._labels[ui]
+
+
+def _hit(fields: dict[str, Any], score: float) -> Hit:
+    return Hit(id=fields["id"], url=fields["url"], title=fields.get("title", ""),
+               published=fields.get("published"), language=fields.get("lang", ""),
+               countries=fields.get("countries", []), themes=fields.get("themes", []),
+               projects=fields.get("projects", []), snippet="", score=score,
+               family=fields.get("family", fields["id"]))
 
 
 def _check_request(request: SearchRequest) -> None:

@@ -1,1 +1,94 @@
-"""Pressroom web app and command line: reads the index, never writes it."""
+"""Pressroom web app and command line: reads the index and the archive, never writes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+
+from archive.catalogue import Catalogue
+from archive.jobs import Paths
+from archive.settings import Settings, load_settings
+from archive.warcstore import WarcStore
+from indexer.search import Searcher
+from webapp import security
+from webapp.i18n import LANGUAGES, NAMES, RTL, choose_language, translate
+
+
+def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the app for a data directory (from the settings chain unless given)."""
+    app = Flask(__name__)
+    app.json = security.SafeJSONProvider(app)
+    app.config.update(
+        MAX_CONTENT_LENGTH=64 * 1024,      # no route takes a body; refuse big ones early
+        SEARCH_RATE=20.0, SEARCH_BURST=60.0,
+        EXPORT_RATE=0.2, EXPORT_BURST=3.0,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    settings = settings or load_settings(overrides={"data_dir": app.config.get("DATA_DIR")})
+    app.config["DATA_DIR"] = Path(settings.data_dir)
+    app.extensions["pressroom_settings"] = settings
+    app.extensions["pressroom_searcher"] = None
+    security.install(app)
+
+    from webapp.api import bp as api_bp
+    from webapp.pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp)
+
+    @app.before_request
+    def language() -> None:
+        g.ui = choose_language(request)
+
+    @app.after_request
+    def remember_language(response: Any) -> Any:
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES:
+            response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+    @app.teardown_appcontext
+    def close_catalogue(_: BaseException | None) -> None:
+        catalogue = g.pop("catalogue", None)
+        if catalogue is not None:
+            catalogue.close()
+
+    @app.template_filter("safe_url")
+    def safe_url(url: str) -> str:
+        """Only http(s) URLs become links; anything else (javascript:, data:) becomes '#'."""
+        return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else "#"
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        ui = getattr(g, "ui", "en")
+        return {"t": lambda key, **values: translate(key, ui, **values), "ui": ui,
+                "rtl": ui in RTL, "languages": NAMES}
+
+    return app
+
+
+def searcher(app: Flask) -> Searcher:
+    """The app's searcher (one per process; one Whoosh searcher per thread inside)."""
+    found = app.extensions.get("pressroom_searcher")
+    if found is None:
+        found = Searcher(app.config["DATA_DIR"])
+        app.extensions["pressroom_searcher"] = found
+    return found
+
+
+def catalogue(app: Flask) -> Catalogue:
+    """A read-only catalogue connection for the current request."""
+    if "catalogue" not in g:
+        g.catalogue = Catalogue(Paths(app.config["DATA_DIR"]).catalogue, read_only=True)
+    return g.catalogue  # type: ignore[no-any-return]
+
+
+def warc_store(app: Flask) -> WarcStore:
+    """The archive's WARC files, for reading archived originals."""
+    settings: Settings = app.extensions["pressroom_settings"]
+    return WarcStore(Paths(app.config["DATA_DIR"]).warc, settings.archive.warc_prefix,
+                     settings.archive.warc_max_bytes)

@@ -11,6 +11,7 @@ import click
 from archive.cli import crawl, show_settings
 from archive.cli_releases import export, extract, import_, projects, reclean
 from indexer.cli import index, search
+from webapp.serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,7 +22,7 @@ def cli() -> None:
 
 cli.add_command(crawl)
 cli.add_command(show_settings)
-for command in (extract, reclean, export, projects, import_, index, search):
+for command in (extract, reclean, export, projects, import_, index, search, serve):
     cli.add_command(command)
 
 

@@ -1,0 +1,117 @@
+"""The JSON API: search (the shape of `pressroom search --json`), releases, its OpenAPI description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+
+from webapp import catalogue, security
+from webapp.pages import clean_snippet, request_from, run_search
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+FILTER_PARAMS = [
+    {"name": name, "in": "query", "required": False, "explode": True,
+     "schema": {"type": "array", "items": {"type": "string"}}, "description": text}
+    for name, text in (("country", "ISO 3166-1 alpha-2 code; repeat for any of several"),
+                       ("theme", "theme id; repeat for any of several"),
+                       ("project", "project acronym; repeat for any of several"),
+                       ("language", "release language (en, fr, es, ar); repeat for several"),
+                       ("year", "year of publication; repeat for several"),
+                       ("site", "site key; repeat for several"))]
+
+
+@bp.route("/search")
+def search() -> Any:
+    """Search; the same parameters as the search page."""
+    security.limit(current_app, "search")
+    try:
+        size = int(request.args.get("size", "10"))
+    except ValueError:
+        size = 0
+    result = run_search(request_from(request.args, g.ui, page_size=size))
+    data = result.to_json()
+    for item in data["results"]:
+        item["snippet"] = clean_snippet(item["snippet"])
+        item["permalink"] = url_for("pages.release_page", rid=item["id"], _external=True)
+    return jsonify(data)
+
+
+@bp.route("/releases/<rid>")
+def release(rid: str) -> Any:
+    """A release as JSON (latest version, or ?v=N), with the list of its versions."""
+    versions = catalogue(current_app).release_versions(rid)
+    if not versions:
+        abort(404)
+    wanted = request.args.get("v")
+    chosen = versions[-1] if wanted is None else next(
+        (v for v in versions if str(v["version"]) == wanted), None)
+    if chosen is None:
+        abort(404)
+    data = {k: v for k, v in chosen.items() if not k.startswith("_")}
+    data["versions"] = [{"version": v["version"], "captured": v["_archive"]["captured"],
+                         "url": url_for("api.release", rid=rid, v=v["version"], _external=True)}
+                        for v in versions]
+    data["archived_original"] = url_for("pages.original_page", rid=rid, v=chosen["version"],
+                                        _external=True)
+    return jsonify(data)
+
+
+@bp.route("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of this API."""
+    hit = {"type": "object", "properties": {k: {"type": t} for k, t in (
+        ("id", "string"), ("url", "string"), ("title", "string"), ("published", "string"),
+        ("language", "string"), ("countries", "array"), ("themes", "array"),
+        ("projects", "array"), ("snippet", "string"), ("permalink", "string"))}}
+    facet_value = {"type": "object", "properties": {"value": {"type": "string"},
+                                                    "label": {"type": "string"},
+                                                    "count": {"type": "integer"}}}
+    error = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+        "status": {"type": "integer"}, "message": {"type": "string"}}}}}
+    return jsonify({
+        "openapi": "3.1.0",
+        "info": {"title": "Pressroom API", "version": "1",
+                 "description": "Search and retrieve archived news releases."},
+        "servers": [{"url": request.host_url.rstrip("/")}],
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "Search releases", "operationId": "search",
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
+                     "description": 'words, "phrases", AND/OR/NOT, -word, field:value, word*'},
+                    *FILTER_PARAMS,
+                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "sort", "in": "query",
+                     "schema": {"type": "string", "enum": ["relevance", "date"]}},
+                    {"name": "page", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                    {"name": "size", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                    {"name": "collapse", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                     "description": "one result per translation family"},
+                    {"name": "lang", "in": "query",
+                     "schema": {"type": "string", "enum": ["en", "fr", "es", "ar"]},
+                     "description": "language of the facet labels"}],
+                "responses": {
+                    "200": {"description": "results", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "total": {"type": "integer"}, "page": {"type": "integer"},
+                            "results": {"type": "array", "items": hit},
+                            "facets": {"type": "object", "additionalProperties": {
+                                "type": "array", "items": facet_value}}}}}}},
+                    "400": {"description": "bad query", "content": {"application/json": {"schema": error}}},
+                    "429": {"description": "rate limited", "content": {"application/json": {"schema": error}}},
+                    "503": {"description": "no index yet", "content": {"application/json": {"schema": error}}},
+                }}},
+            "/api/releases/{id}": {"get": {
+                "summary": "A release", "operationId": "release",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "v", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "the release (latest version by default)",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}},
+                              "404": {"description": "no such release",
+                                      "content": {"application/json": {"schema": error}}}}}},
+        }})

@@ -1,0 +1,124 @@
+"""Feeds and exports of any search: Atom, CSV and JSON Lines (streamed), OpenSearch."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape, quoteattr
+
+from flask import Response, current_app, g, request, stream_with_context, url_for
+
+from indexer.errors import IndexMissing, IndexVersionError, QueryError
+from indexer.search import Hit
+from webapp import searcher, security
+from webapp.links import set_url
+from webapp.pages import _http_error, bp, request_from, run_search
+from webapp.security import escape_json
+
+FEED_SIZE = 20
+EXPORT_FIELDS = ("id", "url", "title", "published", "language", "countries", "themes", "projects")
+
+
+@bp.route("/feed.atom")
+def feed() -> Response:
+    """An Atom feed of a search, newest first: follow "Libya + counter-trafficking"."""
+    security.limit(current_app, "search")
+    search = request_from(request.args, g.ui, page_size=FEED_SIZE)
+    search.sort, search.page = "date", 1
+    result = run_search(search)
+    page_url = set_url(url_for("pages.search_page", _external=True), request.args, page=None)
+    title = f"Pressroom: {search.q}" if search.q else "Pressroom: newest releases"
+    updated = max((h.published or "" for h in result.results), default="") or "1970-01-01"
+    entries = "".join(_entry(hit) for hit in result.results)
+    body = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>{escape(title)}</title><id>{escape(request.url)}</id>"
+            f"<link rel=\"self\" href={quoteattr(request.url)}/>"
+            f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(page_url)}/>"
+            f"<updated>{updated}T00:00:00Z</updated><generator>Pressroom</generator>{entries}</feed>")
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+def _entry(hit: Hit) -> str:
+    link = url_for("pages.release_page", rid=hit.id, _external=True)
+    day = hit.published or "1970-01-01"
+    categories = "".join(f"<category term={quoteattr(t)}/>" for t in [*hit.countries, *hit.themes])
+    return (f"<entry><title>{escape(hit.title)}</title><id>{escape(link)}</id>"
+            f"<link href={quoteattr(link)}/><link rel=\"via\" href={quoteattr(hit.url)}/>"
+            f"<updated>{day}T00:00:00Z</updated><published>{day}T00:00:00Z</published>"
+            f"{categories}<summary>{escape(hit.snippet_text())}</summary></entry>")
+
+
+@bp.route("/export.<fmt>")
+def export(fmt: str) -> Response:
+    """Every result of a search as CSV or JSON Lines, streamed (no cap held in memory)."""
+    if fmt not in ("csv", "jsonl"):
+        raise _http_error(400, "export formats are csv and jsonl")
+    security.limit(current_app, "export")
+    search = request_from(request.args, g.ui)
+    try:
+        hits = searcher(current_app).iter_hits(search)
+        first = next(hits, None)
+    except (IndexMissing, IndexVersionError) as exc:
+        raise _http_error(503, str(exc)) from None
+    except QueryError as exc:
+        raise _http_error(400, str(exc)) from None
+    rows = _chain(first, hits)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    if fmt == "csv":
+        body, ctype = _csv(rows), "text/csv; charset=utf-8"
+    else:
+        body, ctype = (escape_json(json.dumps(_record(h), ensure_ascii=False)) + "\n" for h in rows), \
+            "application/x-ndjson; charset=utf-8"
+    response = Response(stream_with_context(body), content_type=ctype)
+    response.headers["Content-Disposition"] = f'attachment; filename="pressroom-{stamp}.{fmt}"'
+    return response
+
+
+def _chain(first: Hit | None, rest: Iterator[Hit]) -> Iterator[Hit]:
+    if first is not None:
+        yield first
+        yield from rest
+
+
+def _record(hit: Hit) -> dict[str, object]:
+    return {k: getattr(hit, k) for k in EXPORT_FIELDS} | {
+        "permalink": url_for("pages.release_page", rid=hit.id, _external=True)}
+
+
+def _csv(hits: Iterator[Hit]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*EXPORT_FIELDS, "permalink"])
+    for hit in hits:
+        record = _record(hit)
+        writer.writerow([_cell(record[k]) for k in (*EXPORT_FIELDS, "permalink")])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, list):
+        return "; ".join(v.get("acronym", "") if isinstance(v, dict) else str(v) for v in value)
+    text = "" if value is None else str(value)
+    # a cell starting with = + - @ is a formula to spreadsheets: neutralise it
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.route("/opensearch.xml")
+def opensearch() -> Response:
+    """The OpenSearch description, so browsers can add Pressroom as a search engine."""
+    template = url_for("pages.search_page", _external=True) + "?q={searchTerms}"
+    body = ('<?xml version="1.0" encoding="utf-8"?>\n'
+            '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">'
+            "<ShortName>Pressroom</ShortName><Description>Search the archive of news releases"
+            "</Description><InputEncoding>UTF-8</InputEncoding>"
+            f"<Url type=\"text/html\" template={quoteattr(template)}/>"
+            f"<Url type=\"application/atom+xml\" template="
+            f"{quoteattr(url_for('pages.feed', _external=True) + '?q={searchTerms}')}/>"
+            "</OpenSearchDescription>")
+    return Response(body, content_type="application/opensearchdescription+xml; charset=utf-8")

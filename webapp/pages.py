@@ -1,0 +1,220 @@
+"""The pages people use: search, a release with its versions and citation, the archived original."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from typing import Any
+
+import nh3
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from archive.release import release_id
+from archive.warcstore import RecordRef
+from indexer.errors import IndexMissing, IndexVersionError, QueryError
+from indexer.schema import FACETS
+from indexer.search import SearchPage, SearchRequest
+from webapp import catalogue, searcher, security, warc_store
+from webapp.citation import apa, chicago, citation_meta, json_ld
+from webapp.links import search_args, set_url, toggle_url
+
+bp = Blueprint("pages", __name__)
+FACET_SHOWN = 12
+
+
+def request_from(args: MultiDict[str, str], ui: str, page_size: int = 10) -> SearchRequest:
+    """Build a search from URL parameters (the page, the API, feeds and exports share it)."""
+    try:
+        page = int(args.get("page", "1"))
+    except ValueError:
+        raise QueryError("page must be a number") from None
+    return SearchRequest(
+        q=args.get("q", "").strip(), filters={f: args.getlist(f) for f in FACETS if args.getlist(f)},
+        date_from=args.get("from") or None, date_to=args.get("to") or None,
+        sort=args.get("sort", "relevance"), page=page, page_size=page_size,
+        collapse=args.get("collapse") == "1", ui_language=ui)
+
+
+def run_search(search: SearchRequest) -> SearchPage:
+    """Search, turning a missing or outdated index into 503 and a bad query into 400."""
+    try:
+        return searcher(current_app).search(search)
+    except (IndexMissing, IndexVersionError) as exc:
+        error = _http_error(503, str(exc))
+        raise error from None
+    except QueryError as exc:
+        raise _http_error(400, str(exc)) from None
+
+
+def _http_error(status: int, message: str) -> Exception:
+    from werkzeug.exceptions import BadRequest, ServiceUnavailable
+
+    error: Exception = BadRequest() if status == 400 else ServiceUnavailable()
+    error.pressroom_message = message  # type: ignore[attr-defined]
+    return error
+
+
+def clean_snippet(snippet: str) -> str:
+    """Keep only <mark> from a snippet the index escaped (defence in depth), quotes escaped too."""
+    cleaned = nh3.clean(snippet, tags={"mark"}, attributes={}, url_schemes=set())
+    parts = re.split(r"(</?mark>)", cleaned)
+    return "".join(p if p in ("<mark>", "</mark>") else html.escape(html.unescape(p)) for p in parts)
+
+
+@bp.route("/")
+def search_page() -> Any:
+    """The search page: one box, facets, dates, sort, pager; an empty query browses."""
+    security.limit(current_app, "search")
+    args = request.args
+    search = request_from(args, g.ui)
+    error = None
+    try:
+        result = searcher(current_app).search(search)
+    except (IndexMissing, IndexVersionError) as exc:
+        raise _http_error(503, str(exc)) from None
+    except QueryError as exc:
+        error, result = str(exc), SearchPage(total=0, page=1, results=[], facets={})
+    suggestion = None
+    if error is None and result.total == 0 and search.q:
+        suggestion = searcher(current_app).suggest(search.q)
+    path = url_for("pages.search_page")
+    facets = _facet_view(path, args, result)
+    for hit in result.results:
+        hit.snippet = clean_snippet(hit.snippet)
+    pages = _pager(path, args, result, search.page_size)
+    html = render_template(
+        "search.html", result=result, search=search, facets=facets, pages=pages, error=error,
+        suggestion=suggestion,
+        suggestion_url=set_url(path, args, q=suggestion, page=None) if suggestion else None,
+        sort_urls={s: set_url(path, args, sort=s, page=None) for s in ("relevance", "date")},
+        clear_url=set_url(path, MultiDict({"lang": g.ui}), q=search.q or None),
+        feed_url=set_url(url_for("pages.feed"), args, page=None),
+        export_urls={f: set_url(url_for("pages.export", fmt=f), args, page=None) for f in ("csv", "jsonl")},
+        ui_urls={lang: set_url(path, args, lang=lang) for lang in ("en", "fr", "es", "ar")},
+        hidden=[(k, v) for k, v in search_args(args).items(multi=True)
+                if k not in ("q", "page", "from", "to", "sort")])
+    return Response(html, status=400 if error else 200)
+
+
+def _facet_view(path: str, args: MultiDict[str, str], result: SearchPage) -> list[dict[str, Any]]:
+    view = []
+    for facet in FACETS:
+        chosen = set(args.getlist(facet))
+        values = result.facets.get(facet, [])
+        shown = [v for v in values if v["value"] in chosen] + \
+                [v for v in values if v["value"] not in chosen][:FACET_SHOWN]
+        for value in chosen - {v["value"] for v in values}:
+            shown.insert(0, {"value": value, "label": value, "count": 0})
+        view.append({"name": facet, "values": [
+            {**v, "selected": v["value"] in chosen, "url": toggle_url(path, args, facet, v["value"])}
+            for v in shown]})
+    return [f for f in view if f["values"]]
+
+
+def _pager(path: str, args: MultiDict[str, str], result: SearchPage, size: int) -> dict[str, Any]:
+    last = max(1, min(100, -(-result.total // size)))
+    return {"current": result.page, "last": last,
+            "previous": set_url(path, args, page=str(result.page - 1)) if result.page > 1 else None,
+            "next": set_url(path, args, page=str(result.page + 1)) if result.page < last else None}
+
+
+@bp.route("/release/<rid>")
+def release_page(rid: str) -> Any:
+    """A release: text, dates, metadata, translations, versions, citation, archived original."""
+    versions = catalogue(current_app).release_versions(rid)
+    if not versions:
+        abort(404)
+    try:
+        number = int(request.args.get("v", versions[-1]["version"]))
+    except ValueError:
+        abort(400)
+    release = next((v for v in versions if v["version"] == number), None)
+    if release is None:
+        abort(404)
+    settings = current_app.extensions["pressroom_settings"]
+    site = settings.sites.get(release.get("site"))
+    site_name = site.name if site else None
+    permalink = url_for("pages.release_page", rid=rid, v=number, _external=True)
+    translations = []
+    for link in release.get("translations", []):
+        other = release_id(link["url"])
+        known = bool(catalogue(current_app).release_versions(other))
+        translations.append({"language": link["language"], "external": link["url"],
+                             "url": url_for("pages.release_page", rid=other) if known else None})
+    try:
+        related = searcher(current_app).more_like_this(rid, limit=5)
+    except (QueryError, IndexMissing, IndexVersionError):
+        related = []
+    return render_template(
+        "release.html", release=release, versions=versions, number=number,
+        paragraphs=[p for p in release["body"].split("\n\n") if p.strip()],
+        translations=translations, related=related, permalink=permalink,
+        apa=apa(release, site_name, permalink),
+        chicago=chicago(release, site_name, permalink, release["_archive"]["captured"]),
+        json_ld=json_ld(release, site_name, permalink),
+        citation_meta=citation_meta(release, site_name, permalink),
+        latest=versions[-1]["version"])
+
+
+@bp.route("/release/<rid>/changes")
+def changes_page(rid: str) -> Any:
+    """What changed between two versions of a release, paragraph by paragraph."""
+    versions = {v["version"]: v for v in catalogue(current_app).release_versions(rid)}
+    try:
+        old, new = versions[int(request.args["from"])], versions[int(request.args["to"])]
+    except (KeyError, ValueError):
+        abort(404)
+    before = [p for p in old["body"].split("\n\n") if p.strip()]
+    after = [p for p in new["body"].split("\n\n") if p.strip()]
+    rows: list[dict[str, Any]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
+        if tag == "equal":
+            rows += [{"kind": "same", "text": p} for p in before[i1:i2]]
+        else:
+            rows += [{"kind": "removed", "text": p} for p in before[i1:i2]]
+            rows += [{"kind": "added", "text": p} for p in after[j1:j2]]
+    title_changed = old["title"] != new["title"]
+    return render_template("changes.html", old=old, new=new, rows=rows, title_changed=title_changed,
+                           release=new)
+
+
+@bp.route("/release/<rid>/original")
+def original_page(rid: str) -> Any:
+    """The archived original in a sandboxed frame, under a banner that says what it is."""
+    release = _version(rid)
+    return render_template("original.html", release=release,
+                           raw_url=url_for("pages.original_raw", rid=rid, v=release["version"]))
+
+
+@bp.route("/archive/<rid>/raw")
+def original_raw(rid: str) -> Response:
+    """The archived bytes, sandboxed: no scripts, no same-origin, no sniffing."""
+    release = _version(rid)
+    file, offset, length = release["_archive"]["ref"]
+    headers, body = warc_store(current_app).read_payload(RecordRef(file, offset, length))
+    content_type = next((v for k, v in headers if k.lower() == "content-type"),
+                        release["_archive"]["content_type"])
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Security-Policy"] = security.ARCHIVED_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _version(rid: str) -> dict[str, Any]:
+    versions = catalogue(current_app).release_versions(rid)
+    if not versions:
+        abort(404)
+    try:
+        number = int(request.args.get("v", versions[-1]["version"]))
+    except ValueError:
+        abort(400)
+    found = next((v for v in versions if v["version"] == number), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+from webapp import feeds  # noqa: E402,F401  (registers the feed and export routes on bp)
