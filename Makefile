@@ -6,7 +6,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench demo clean
+.PHONY: install browser test lint bench demo clean
+
+# The browser tests drive Debian's chromium (Playwright never downloads a browser here).
+BROWSER := /usr/bin/chromium
 
 install: $(STAMP)
 
@@ -17,7 +20,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: install
+browser:
+	@test -x $(BROWSER) || { echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: install browser
 	$(PY) -m pytest
 
 lint: install

@@ -20,6 +20,7 @@ STRINGS: dict[str, dict[str, str]] = {
                     "es": 'Palabras, "frases exactas", AND / OR / NOT, -palabra, country:LY, palabra*',
                     "ar": 'كلمات، "عبارات دقيقة"، AND / OR / NOT، ‎-كلمة، country:LY، كلمة*'},
     "results": {"en": "{n} releases", "fr": "{n} communiqués", "es": "{n} comunicados", "ar": "{n} بيان"},
+    "result_one": {"en": "1 release", "fr": "1 communiqué", "es": "1 comunicado", "ar": "بيان واحد"},
     "newest": {"en": "Newest releases", "fr": "Communiqués les plus récents",
                "es": "Comunicados más recientes", "ar": "أحدث البيانات"},
     "no_results": {"en": "No release matches.", "fr": "Aucun communiqué ne correspond.",
