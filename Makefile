@@ -34,6 +34,7 @@ lint: install
 bench: install
 	$(PY) bench/bench_crawl.py
 	$(PY) bench/bench_clean.py
+	$(PY) bench/bench_index.py
 
 demo: install
 	bash demo/run.sh

@@ -22,13 +22,15 @@ from babel import Locale
 from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.collectors import TimeLimit, TimeLimitCollector
 
 from archive.textnorm import fold
 from archive.vocab import Vocabulary, load_vocabulary
 from indexer.analysis import LANGUAGES
 from indexer.concepts import Concepts
 from indexer.errors import QueryError, SearchTimeout
-from indexer.facets import FacetIndex, from_bits, to_bits
+from indexer.facets import FacetIndex, from_bits
+from indexer.matchset import query_bits
 from indexer.query import parse_query, plain_query, plain_words
 from indexer.schema import FACETS, check_version
 
@@ -37,7 +39,6 @@ MAX_PAGE_SIZE = 100
 TIME_LIMIT = 2.0
 SNIPPET_CHARS = 240
 RELAX_BELOW = 10          # fewer matches of all words than this: add those of some words
-ALL_WORDS_BONUS = 1000.0  # ranks documents matching every word above the others
 
 
 @dataclass
@@ -168,66 +169,80 @@ class Searcher:
         _check_request(request)
         searcher = self._searcher()
         facets = self._facet_index(searcher)
+        query, match, ranked, relaxed = self._find(searcher, facets, request, started, None)
+        hits = self._page(searcher, request, ranked, query)
+        page = SearchPage(total=match.bit_count(), page=request.page, results=hits,
+                          facets=self._label(facets.counts(match), request.ui_language),
+                          relaxed=relaxed)
+        page.took_ms = (time.monotonic() - started) * 1000
+        return page
+
+    def _find(self, searcher: Any, facets: FacetIndex, request: SearchRequest, started: float,
+              need: int | None) -> tuple[Any, int, list[tuple[int, float]], bool]:
+        """Return (query, match bitset, ranked (docnum, score) pairs, relaxed)."""
+        deadline = started + TIME_LIMIT
         filters = dict(request.filters)
         if request.language:
             filters["language"] = [request.language]
         allowed = facets.filter_bits(filters, request.date_from, request.date_to)
+        if need is None:
+            need = request.page * request.page_size * (4 if request.collapse else 1)
         text = request.q.strip()
-        scores: dict[int, float] = {}
-        query = None
-        relaxed = False
-        if text:
-            query, scores, relaxed = self._match(searcher, request, text, allowed, started)
-            match = to_bits(scores, facets.size) & allowed
-        else:
-            match = allowed
-        total = match.bit_count()
-        ranked = self._rank(request, scores, match, facets)
-        hits = self._page(searcher, request, ranked, query)
-        counts = facets.counts(match)
-        page = SearchPage(total=total, page=request.page, results=hits,
-                          facets=self._label(counts, request.ui_language), relaxed=relaxed)
-        page.took_ms = (time.monotonic() - started) * 1000
-        return page
-
-    def _match(self, searcher: Any, request: SearchRequest, text: str, allowed: int,
-               started: float) -> tuple[Any, dict[int, float], bool]:
-        """Score the matches. Plain words must all match (each word, or a facet value it
-        names); when that leaves fewer than a page, documents matching some of the words
-        follow, ranked below those matching all."""
+        if not text:
+            return None, allowed, self._by_date(allowed, facets, need), False
         words = plain_words(text)
-        if not words:
+        units = self._concepts().split(words) if words else []
+        if units:
+            query = plain_query(units, request.language, searcher.schema, searcher.reader())
+        else:
             query = parse_query(text, request.language, searcher.schema, searcher.reader())
-            return query, _collect(searcher, query, started), False
-        units = self._concepts().split(words)
-        query = plain_query(units, request.language, searcher.schema, searcher.reader())
-        scores = _collect(searcher, query, started)
-        matched = sum(1 for d in scores if allowed >> d & 1)
-        if len(units) < 2 or matched >= RELAX_BELOW:
-            return query, scores, False
-        loose = plain_query(units, request.language, searcher.schema, searcher.reader(),
-                            any_word=True)
-        extra = _collect(searcher, loose, started)
-        ranked = {d: s + ALL_WORDS_BONUS for d, s in scores.items()}
-        for doc, score in extra.items():
-            ranked.setdefault(doc, score)
-        return loose, ranked, len(ranked) > len(scores)
+        unfiltered = allowed == facets.live
+        match = query_bits(searcher, query, facets, deadline) & allowed
+        relaxed = False
+        if len(units) >= 2 and match.bit_count() < RELAX_BELOW:
+            # too few releases have every word: those with some of them follow
+            loose = plain_query(units, request.language, searcher.schema, searcher.reader(),
+                                any_word=True)
+            wider = query_bits(searcher, loose, facets, deadline) & allowed
+            if wider != match:
+                if request.sort == "date":
+                    return loose, wider, self._by_date(wider, facets, need), True
+                strict = self._top(searcher, query, None if unfiltered else match, need, deadline)
+                others = self._top(searcher, loose, wider & ~match, need, deadline)
+                return loose, wider, [*strict, *others][:need], True
+        if request.sort == "date":
+            return query, match, self._by_date(match, facets, need), relaxed
+        if not match:
+            return query, match, [], relaxed
+        ranked = self._top(searcher, query, None if unfiltered else match, need, deadline)
+        return query, match, ranked, relaxed
+
+    def _top(self, searcher: Any, query: Any, within: int | None, need: int,
+             deadline: float) -> list[tuple[int, float]]:
+        """Score the best `need` matches (Whoosh's block-skipping top-k), within a bitset if given."""
+        if within == 0:
+            return []
+        restrict = None if within is None else set(from_bits(within))
+        collector = searcher.collector(limit=need, filter=restrict)
+        limited = TimeLimitCollector(collector, timelimit=max(0.01, deadline - time.monotonic()),
+                                     use_alarm=False)
+        try:
+            searcher.search_with_collector(query, limited)
+        except TimeLimit:
+            raise SearchTimeout(f"the search took longer than {TIME_LIMIT:.0f} s: make the "
+                                "query more specific") from None
+        return [(hit.docnum, hit.score) for hit in limited.results()]
+
+    @staticmethod
+    def _by_date(match: int, facets: FacetIndex, need: int) -> list[tuple[int, float]]:
+        newest = heapq.nlargest(need, from_bits(match), key=lambda d: (facets.pubdate[d], -d))
+        return [(d, 0.0) for d in newest]
 
     def _concepts(self) -> Concepts:
         if self._concept_index is None:
             self._vocab = self._vocab or load_vocabulary()
             self._concept_index = Concepts(self._vocab)
         return self._concept_index
-
-    def _rank(self, request: SearchRequest, scores: dict[int, float], match: int,
-              facets: FacetIndex) -> list[tuple[int, float]]:
-        need = request.page * request.page_size * (4 if request.collapse else 1)
-        if scores and request.sort != "date":
-            candidates = ((d, s) for d, s in scores.items() if match >> d & 1)
-            return heapq.nlargest(need, candidates, key=lambda pair: (pair[1], -pair[0]))
-        docs = from_bits(match)
-        newest = heapq.nlargest(need, docs, key=lambda d: (facets.pubdate[d], -d))
-        return [(d, scores.get(d, 0.0)) for d in newest]
 
     def _page(self, searcher: Any, request: SearchRequest, ranked: list[tuple[int, float]],
               query: Any) -> list[Hit]:
@@ -315,20 +330,8 @@ class Searcher:
         _check_request(dataclasses.replace(request, page=1))
         searcher = self._searcher()
         facets = self._facet_index(searcher)
-        filters = dict(request.filters)
-        if request.language:
-            filters["language"] = [request.language]
-        allowed = facets.filter_bits(filters, request.date_from, request.date_to)
-        scores: dict[int, float] = {}
-        text = request.q.strip()
-        if text:
-            _, scores, _ = self._match(searcher, request, text, allowed, started)
-            match = to_bits(scores, facets.size) & allowed
-        else:
-            match = allowed
-        whole = dataclasses.replace(request, page=1, page_size=max(1, match.bit_count()),
-                                    collapse=False)
-        ranked = self._rank(whole, scores, match, facets)
+        whole = dataclasses.replace(request, page=1, collapse=False)
+        _, _, ranked, _ = self._find(searcher, facets, whole, started, max(1, facets.size))
         for start in range(0, len(ranked), batch):
             for docnum, score in ranked[start:start + batch]:
                 yield _hit(searcher.stored_fields(docnum), score)
@@ -407,20 +410,3 @@ def _is_date(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _collect(searcher: Any, query: Any, started: float) -> dict[int, float]:
-    """Score every matching document once, segment by segment, under the time limit."""
-    scores: dict[int, float] = {}
-    context = searcher.context()
-    for subsearcher, offset in searcher.leaf_searchers():
-        matcher = query.matcher(subsearcher, context)
-        count = 0
-        while matcher.is_active():
-            scores[matcher.id() + offset] = matcher.score()
-            matcher.next()
-            count += 1
-            if count & 1023 == 0 and time.monotonic() - started > TIME_LIMIT:
-                raise SearchTimeout(f"the search took longer than {TIME_LIMIT:.0f} s: make the "
-                                    "query more specific")
-    return scores
