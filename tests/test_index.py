@@ -258,3 +258,20 @@ def test_cli_search_json_has_the_api_shape(corpus: tuple[Path, list[dict]]) -> N
     assert set(data["facets"]["country"][0]) == {"value", "label", "count"}
     bad = pressroom("search", "*a*", "--data-dir", str(data_dir))
     assert bad.returncode == 1 and "at least 3 letters" in bad.stderr
+
+
+@pytest.mark.parametrize("text", ["migrants", "border AND shelter", "water OR survey", "migrants NOT water",
+                                  '"coast guards rescued"', "returnees -Zuwara", "country:LY"])
+def test_block_read_match_sets_equal_a_matcher_walk(corpus: tuple[Path, list[dict]], text: str) -> None:
+    from whoosh import index as whoosh_index
+
+    from indexer.facets import FacetIndex, from_bits
+    from indexer.matchset import query_bits
+    from indexer.query import parse_query
+
+    data_dir, _ = corpus
+    searcher = whoosh_index.open_dir(str(live_directory(data_dir))).searcher()
+    query = parse_query(text, None, searcher.schema, searcher.reader())
+    bits = query_bits(searcher, query, FacetIndex.build(searcher.reader()), time.monotonic() + 10)
+    walked = sorted(searcher.docs_for_query(query))
+    assert from_bits(bits) == walked and walked
