@@ -36,6 +36,7 @@ from archive.themes import release_themes
 from archive.vocab import PageRules, Vocabulary
 
 MIN_WORDS = 50
+LISTING_TEASERS = 4   # linked headings in the main region that make a page a listing
 NOT_ARTICLE_TYPES = {"website", "profile", "video.other", "music.song", "product", "book"}
 ARTICLE_TYPES = {"Article", "NewsArticle", "Report", "BlogPosting", "PressRelease"}
 TAG_PATHS = {"country": re.compile(r"/(country|countries|pays|pais|paises)/", re.I),
@@ -73,6 +74,7 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     page = parse(capture.body, capture.content_type, capture.url)
     if "cfemail" in page.html or "email-protection" in page.html:
         reveal_cfemails(page.soup)
+        page.html = str(page.soup)  # the generic extractor reads the revealed addresses too
     rule = pick_rules(page, [*(site_rules or []), *vocab.rules])
     title, title_element = find_title(page, rule)
     region = main_region(page, title_element)
@@ -95,7 +97,7 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
         updated=updated_date(page, region, language, published,
                              vocab.phrase_list("dates.updated", language)),
         translations=_translations(page, language))
-    return release, _release_problem(page, rule, title, paragraphs, published)
+    return release, _release_problem(page, rule, title, paragraphs, published, region)
 
 
 def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs: list[str],
@@ -140,7 +142,7 @@ def drop_heading(paragraphs: list[str], title: str) -> list[str]:
 
 
 def _release_problem(page: Page, rule: PageRules | None, title: str, paragraphs: list[str],
-                     published: str | None) -> str | None:
+                     published: str | None, region: Tag) -> str | None:
     if not title:
         return "no title"
     if word_count(paragraphs) < MIN_WORDS:
@@ -148,8 +150,14 @@ def _release_problem(page: Page, rule: PageRules | None, title: str, paragraphs:
     if published is None:
         return "no publication date"
     og_type = page.meta.get("og:type", "").lower()
-    if rule is None and og_type in NOT_ARTICLE_TYPES and not (page.jsonld_types() & ARTICLE_TYPES):
+    declared = og_type == "article" or bool(page.jsonld_types() & ARTICLE_TYPES)
+    if rule is None and og_type in NOT_ARTICLE_TYPES and not declared:
         return f"not an article (og:type {og_type})"
+    if rule is None and not declared:
+        teasers = [a for a in region.select("h2 a[href], h3 a[href], h4 a[href]")
+                   if not in_side_region(a)]
+        if len(teasers) >= LISTING_TEASERS:
+            return f"a listing ({len(teasers)} linked headings)"
     return None
 
 

@@ -16,7 +16,9 @@ PHONE_LABEL = re.compile(r"^(tel|tél|tel\.|tél\.|phone|mobile|mob|cell|fax|wha
                          r"teléfono|telefono|móvil|movil|celular|portable)\b\.?\s*:?\s*", re.I)
 EMAIL_LABEL = re.compile(r"^(e-?mail|courriel|correo(?: electrónico)?|البريد(?: الإلكتروني)?)\s*:?\s*",
                          re.I)
-CONTACT_VERB = re.compile(r"^.*?\b(contact(?:er|ar)?|joindre|comunicarse con|الاتصال ب)\b\s*:?\s*", re.I)
+CONTACT_VERB = re.compile(r"^.*?(?:\b(?:contact(?:er|ar|e)?|joindre|comunicarse)"
+                          r"(?:\s+(?:with|con|avec|a|à))?\b|الاتصال\s*ب(?:ـ)?)\s*:?\s*", re.I)
+CONJUNCTION = re.compile(r"^(?:or|and|ou|et|o|y|و)\s+", re.I)
 
 
 def decode_cfemail(encoded: str) -> str | None:
@@ -76,8 +78,11 @@ def parse_contacts(lines: list[str], openers: list[str]) -> list[Contact]:
         line = squash(raw)
         if not line:
             continue
-        if any(fold(line).startswith(o) for o in folded_openers):
-            line = CONTACT_VERB.sub("", line) if CONTACT_VERB.match(line) else ""
+        opener = next((o for o in folded_openers if fold(line).startswith(o)), None)
+        if opener is not None:
+            # "For more information, please contact A, ..." or "Media contacts: A, ..."
+            verb = CONTACT_VERB.match(line)
+            line = line[verb.end():] if verb else line[len(opener):].lstrip(" :,.-–")
         for part in _parts(line):
             current = _add(contacts, current, part)
     if _filled(current):
@@ -86,8 +91,9 @@ def parse_contacts(lines: list[str], openers: list[str]) -> list[Contact]:
 
 
 def _parts(line: str) -> list[str]:
-    pieces = re.split(r"\s*[,;|]\s*|\s+[–—-]\s+", line) if line.count(",") >= 2 or "@" in line else [line]
-    return [p.strip(" .:") for p in pieces if p.strip(" .:")]
+    separated = line.count(",") + line.count("،") >= 2 or "@" in line
+    pieces = re.split(r"\s*[,;|،؛]\s*|\s+[–—-]\s+", line) if separated else [line]
+    return [CONJUNCTION.sub("", p.strip(" .:")) for p in pieces if p.strip(" .:")]
 
 
 def _add(contacts: list[Contact], current: Contact, part: str) -> Contact:

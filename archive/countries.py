@@ -81,8 +81,8 @@ def release_countries(vocab: Vocabulary, *, tags: list[str], lead: Lead, office:
     ranked = [code for code, score in sorted(scores.items(), key=lambda item: -item[1])
               if score >= THRESHOLD]
     chosen = _unique([*strong, *ranked])
-    if not chosen and lead.country:
-        chosen = [lead.country]
+    if not chosen and lead.country and lead.dateline is None:
+        chosen = [lead.country]   # a country label leads; a city dateline alone says too little
     return chosen[:MAX_COUNTRIES]
 
 

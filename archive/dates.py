@@ -32,6 +32,11 @@ CANDIDATES = re.compile(
     r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{4}\b")
 URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$|[^\d])")
 EARLIEST = date(1990, 1, 1)
+# Levantine and Iraqi month names, as the Standard Arabic ones dateparser knows (longest first)
+LEVANTINE_MONTHS = (("كانون الثاني", "يناير"), ("كانون الأول", "ديسمبر"), ("تشرين الأول", "أكتوبر"),
+                    ("تشرين الثاني", "نوفمبر"), ("شباط", "فبراير"), ("آذار", "مارس"),
+                    ("نيسان", "أبريل"), ("أيار", "مايو"), ("حزيران", "يونيو"), ("تموز", "يوليو"),
+                    ("آب", "أغسطس"), ("أيلول", "سبتمبر"))
 
 
 def iso_date(value: str | None) -> str | None:
@@ -68,6 +73,8 @@ def parse_visible(text: str, language: str | None) -> str | None:
     import dateparser
 
     text = text.translate(ARABIC_DIGITS)
+    for levantine, standard in LEVANTINE_MONTHS:
+        text = text.replace(levantine, standard)
     languages = [language] if language else None
     settings = {"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DAY_OF_MONTH": "first",
                 "DATE_ORDER": "DMY", "RETURN_AS_TIMEZONE_AWARE": False}

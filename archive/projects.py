@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from archive.textnorm import fold
 from archive.vocab import Project, Vocabulary
@@ -22,6 +23,7 @@ NAMED = re.compile(
     rf"(?:[A-Z][\w'’-]+(?:\s+(?:(?:{LINKERS})\s+)*[A-Z][\w'’-]+){{1,14}}))"
     rf"\s*\((?P<acronym>{ACRONYM})\)")
 TITLE_CASE = re.compile(rf"\b([A-Z][\w'’-]+(?:\s+(?:(?:{LINKERS})\s+)*[A-Z][\w'’-]+){{1,10}})")
+ARTICLE = re.compile(r"^(?:The|Le|La|Les|L['’]|El|Los|Las|Un|Une|A|An)\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -71,21 +73,31 @@ def _named(text: str, vocab: Vocabulary, language: str) -> list[tuple[str, str]]
     keywords = [fold(k) for k in vocab.phrase_list("projects.keywords")]
     introducers = [fold(k) for k in vocab.phrase_list("projects.introducers", language)]
     pairs: list[tuple[str, str]] = []
-    for match in NAMED.finditer(text):
-        name = match.group("name").strip(" «»\"“”")
+    sentence_case = _sentence_case(tuple(vocab.phrase_list("projects.keywords")))
+    for match in [*NAMED.finditer(text), *sentence_case.finditer(text)]:
+        name = ARTICLE.sub("", match.group("name").strip(" «»\"“”"))
         acronym = match.group("acronym")
         before = fold(text[max(0, match.start() - 40):match.start()])
         if (_has_keyword(name, keywords) or any(before.rstrip(" ,").endswith(i) for i in introducers)
                 or match.group("name")[0] in "«\"“"):
-            pairs.append((acronym, " ".join(name.split())))
+            if (acronym, " ".join(name.split())) not in pairs:
+                pairs.append((acronym, " ".join(name.split())))
     for match in TITLE_CASE.finditer(text):
-        name = match.group(1)
+        name = ARTICLE.sub("", match.group(1))
         if not _has_keyword(name, keywords):
             continue
         initials = "".join(w[0] for w in name.split() if w[0].isupper())
         if len(initials) >= 2 and re.search(rf"(?<![\w-]){initials}(?![\w-])", text):
             pairs.append((initials, name))
     return pairs
+
+
+@lru_cache(maxsize=8)
+def _sentence_case(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """Names in sentence case, as French and Spanish write them, starting with a project word:
+    "Programme d'appui aux pêcheurs artisans (PAPA)"."""
+    words = "|".join(re.escape(k[:1].upper() + k[1:]) for k in keywords if k.isalpha())
+    return re.compile(rf"\b(?P<name>(?:{words})\b[^().;:«»]{{3,160}}?)\s*\((?P<acronym>{ACRONYM})\)")
 
 
 def _has_keyword(name: str, keywords: list[str]) -> bool:
