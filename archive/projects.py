@@ -78,10 +78,11 @@ def _named(text: str, vocab: Vocabulary, language: str) -> list[tuple[str, str]]
         name = ARTICLE.sub("", match.group("name").strip(" «»\"“”"))
         acronym = match.group("acronym")
         before = fold(text[max(0, match.start() - 40):match.start()])
-        if (_has_keyword(name, keywords) or any(before.rstrip(" ,").endswith(i) for i in introducers)
-                or match.group("name")[0] in "«\"“"):
-            if (acronym, " ".join(name.split())) not in pairs:
-                pairs.append((acronym, " ".join(name.split())))
+        looks_like_project = (_has_keyword(name, keywords) or match.group("name")[0] in "«\"“"
+                              or any(before.rstrip(" ,").endswith(i) for i in introducers))
+        pair = (acronym, " ".join(name.split()))
+        if looks_like_project and pair not in pairs:
+            pairs.append(pair)
     for match in TITLE_CASE.finditer(text):
         name = ARTICLE.sub("", match.group(1))
         if not _has_keyword(name, keywords):
