@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from bs4 import Tag
 
@@ -31,10 +30,13 @@ from archive.page import Page, in_side_region, parse, text_of
 from archive.projects import release_projects
 from archive.release import Contact, Release, release_id
 from archive.textdump import looks_like_date
+from archive.urls import absolute_url
 from archive.textnorm import fold
 from archive.themes import release_themes
 from archive.vocab import PageRules, Vocabulary
 
+TAG_LIKE = re.compile(r"<\s*/?\s*[a-zA-Z!][^<>]{0,2000}>|<\s*/?\s*[a-zA-Z][\w-]*(?=[\s/>])[^<>]{0,2000}$")
+SCRIPT_URL = re.compile(r"\b(?:javascript|vbscript|data)\s*:", re.I)
 MIN_WORDS = 50
 LISTING_TEASERS = 4   # linked headings in the main region that make a page a listing
 NOT_ARTICLE_TYPES = {"website", "profile", "video.other", "music.song", "product", "book"}
@@ -106,6 +108,10 @@ def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs
                   updated: str | None = None, translations: list[dict[str, str]] | None = None
                   ) -> Release:
     """Derive a release's metadata from its cleaned title and paragraphs (HTML and text alike)."""
+    title = inert(title)
+    paragraphs = [inert(p) for p in paragraphs]
+    contacts = [Contact(*(inert(v) if v else v for v in (c.name, c.office, c.email, c.phone)))
+                for c in contacts]
     body = "\n\n".join(paragraphs)
     lead = read_lead(paragraphs[0] if paragraphs else "", vocab)
     return Release(
@@ -122,6 +128,19 @@ def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs
         translations=translations or [],
         version=capture.version,
     )
+
+
+def inert(text: str) -> str:
+    """Remove what would be markup or a script URL if this text were ever put into a page.
+
+    Cleaning keeps text; a page that wrote "&lt;script&gt;" as text does not get a release
+    that carries "<script>".
+
+    >>> inert("Floods <script>alert(1)</script> hit <svg onload=alert(1)> javascript:go()")
+    'Floods alert(1) hit  javascript go()'
+    """
+    text = TAG_LIKE.sub("", text)
+    return SCRIPT_URL.sub(lambda m: m.group(0)[:-1] + " ", text)
 
 
 def drop_heading(paragraphs: list[str], title: str) -> list[str]:
@@ -154,8 +173,10 @@ def _release_problem(page: Page, rule: PageRules | None, title: str, paragraphs:
     if rule is None and og_type in NOT_ARTICLE_TYPES and not declared:
         return f"not an article (og:type {og_type})"
     if rule is None and not declared:
-        teasers = [a for a in region.select("h2 a[href], h3 a[href], h4 a[href]")
-                   if not in_side_region(a)]
+        teasers = [a for a in region.select("h2 a[href], h3 a[href], h4 a[href], a[href] h2, "
+                                            "a[href] h3, a[href] h4")
+                   if not in_side_region(a) and not str((a if a.name == "a" else a.find_parent("a")
+                                                          or a).get("href", "")).startswith("#")]
         if len(teasers) >= LISTING_TEASERS:
             return f"a listing ({len(teasers)} linked headings)"
     return None
@@ -200,9 +221,11 @@ def _translations(page: Page, language: str) -> list[dict[str, str]]:
     own = page.url.rstrip("/")
     found = []
     for lang, href in page.alternates.items():
-        url = urljoin(page.url, href)
+        url = absolute_url(page.url, href)
         code = lang.split("-")[0]
-        if url.rstrip("/") != own and code != language and code != "x":
+        if url is None or any(c in url for c in '<>"\' ') or not re.fullmatch(r"[a-z]{2,3}", code):
+            continue  # only plain http(s) links to a language
+        if url.rstrip("/") != own and code != language:
             found.append({"language": code, "url": url})
     return found
 

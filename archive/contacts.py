@@ -10,14 +10,17 @@ from archive.page import in_side_region
 from archive.release import Contact
 from archive.textnorm import fold, squash
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# bounded repetitions: no quadratic backtracking on a megabyte-long "word"
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 PHONE = re.compile(r"(?:\+|00)\d[\d\s().\-/]{6,}\d|\b\d{2,4}[\s.-]\d{2,4}[\s.-]\d{2,4}[\s.-]?\d{0,4}\b")
 PHONE_LABEL = re.compile(r"^(tel|tél|tel\.|tél\.|phone|mobile|mob|cell|fax|whatsapp|هاتف|الهاتف|جوال|"
                          r"teléfono|telefono|móvil|movil|celular|portable)\b\.?\s*:?\s*", re.I)
 EMAIL_LABEL = re.compile(r"^(e-?mail|courriel|correo(?: electrónico)?|البريد(?: الإلكتروني)?)\s*:?\s*",
                          re.I)
-CONTACT_VERB = re.compile(r"^.*?(?:\b(?:contact(?:er|ar|e)?|joindre|comunicarse)"
-                          r"(?:\s+(?:with|con|avec|a|à))?\b|الاتصال\s*ب(?:ـ)?)\s*:?\s*", re.I)
+CONTACT_VERB = re.compile(r"^.*?(?:(?<![\w@.+-])(?:contact(?:er|ar|e)?|joindre|comunicarse)(?=[\s:])"
+                          r"(?:\s+(?:with|con|avec|a|à)(?=\s))?|الاتصال\s*ب(?:ـ)?)\s*:?\s*", re.I)
+# "Jane Doe at jdoe@example.org or +41 ...": a joining word before an address or a number
+JOINER = re.compile(r"\s+(?:at|à|en|a|on|au|al|or|ou|o|y|and|et)\s+(?=[\w.+-]+@|\+?\d)", re.I)
 CONJUNCTION = re.compile(r"^(?:or|and|ou|et|o|y|و)\s+", re.I)
 
 
@@ -54,19 +57,18 @@ def reveal_cfemails(soup: BeautifulSoup) -> None:
 
 def region_emails(region: Tag) -> list[str]:
     """Return the addresses in a region (links and text), outside asides, in page order."""
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered, with constant-time membership
     for link in region.select("a[href^='mailto:']"):
         if not in_side_region(link):
             address = str(link.get("href", ""))[7:].split("?")[0].strip()
-            if EMAIL.fullmatch(address) and address.lower() not in found:
-                found.append(address.lower())
+            if EMAIL.fullmatch(address):
+                found.setdefault(address.lower(), None)
     for text in region.find_all(string=EMAIL):
         parent = text.parent
         if isinstance(parent, Tag) and not in_side_region(parent):
             for address in EMAIL.findall(str(text)):
-                if address.lower() not in found:
-                    found.append(address.lower())
-    return found
+                found.setdefault(address.lower(), None)
+    return list(found)
 
 
 def parse_contacts(lines: list[str], openers: list[str]) -> list[Contact]:
@@ -91,6 +93,7 @@ def parse_contacts(lines: list[str], openers: list[str]) -> list[Contact]:
 
 
 def _parts(line: str) -> list[str]:
+    line = JOINER.sub(", ", line)
     separated = line.count(",") + line.count("،") >= 2 or "@" in line
     pieces = re.split(r"\s*[,;|،؛]\s*|\s+[–—-]\s+", line) if separated else [line]
     return [CONJUNCTION.sub("", p.strip(" .:")) for p in pieces if p.strip(" .:")]

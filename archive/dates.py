@@ -32,6 +32,8 @@ CANDIDATES = re.compile(
     r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{4}\b")
 URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$|[^\d])")
 EARLIEST = date(1990, 1, 1)
+DATE_LANGUAGES = frozenset({"en", "fr", "es", "ar", "pt", "it", "de", "ru", "zh", "tr", "fa", "uk"})
+MAX_DATE_CANDIDATES = 400  # elements looked at for a visible date: bounded on huge pages
 # Levantine and Iraqi month names, as the Standard Arabic ones dateparser knows (longest first)
 LEVANTINE_MONTHS = (("كانون الثاني", "يناير"), ("كانون الأول", "ديسمبر"), ("تشرين الأول", "أكتوبر"),
                     ("تشرين الثاني", "نوفمبر"), ("شباط", "فبراير"), ("آذار", "مارس"),
@@ -75,7 +77,7 @@ def parse_visible(text: str, language: str | None) -> str | None:
     text = text.translate(ARABIC_DIGITS)
     for levantine, standard in LEVANTINE_MONTHS:
         text = text.replace(levantine, standard)
-    languages = [language] if language else None
+    languages = [language] if language in DATE_LANGUAGES else None
     settings = {"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DAY_OF_MONTH": "first",
                 "DATE_ORDER": "DMY", "RETURN_AS_TIMEZONE_AWARE": False}
     for match in CANDIDATES.finditer(text):
@@ -159,7 +161,8 @@ def _from_element(element: Tag, language: str | None) -> str | None:
 
 def _visible(region: Tag, language: str | None) -> str | None:
     """Find the first visible date in the main region, outside asides and teasers."""
-    for element in region.find_all(["span", "div", "p", "time", "small", "em", "strong", "li"]):
+    tags = ["span", "div", "p", "time", "small", "em", "strong", "li"]
+    for element in region.find_all(tags, limit=MAX_DATE_CANDIDATES):
         if element.find(["p", "div", "li"]) is not None or in_side_region(element):
             continue
         text = text_of(element)

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import json
+import warnings
 import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from archive.links import decode_html
 from archive.textnorm import squash
 
 logger = logging.getLogger(__name__)
 
-PARSER = "lxml"  # named, never guessed: BeautifulSoup's choice differs between machines
+PARSER = "lxml"
+MAX_HTML_BYTES = 4 * 1024 * 1024   # bytes of a page read for cleaning
+MAX_TAGS = 30_000                  # tags read for cleaning (a long release has a few thousand)  # named, never guessed: BeautifulSoup's choice differs between machines
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
              "canvas")
 # regions that hold other releases' teasers, menus or chrome, never the release itself
 SIDE = re.compile(r"(^|[\s_-])(aside|sidebar|related|teaser|views-row|latest|breadcrumb|menu|"
-                  r"navbar|footer|header|cookie|newsletter|share|social)([\s_-]|$)", re.I)
+                  r"navbar|footer|header|cookie|newsletter|share|social|stories|recent)([\s_-]|$)", re.I)
 
 
 @dataclass
@@ -64,9 +67,11 @@ class Page:
 
 def parse(body: bytes | str, content_type: str | None, url: str) -> Page:
     """Decode and parse a page; drop scripts, styles and other non-text elements."""
-    text = body if isinstance(body, str) else decode_html(body, content_type)[1]
-    text = text.replace("\x00", "")
-    soup = BeautifulSoup(text, PARSER)
+    text = body if isinstance(body, str) else decode_html(body[:MAX_HTML_BYTES], content_type)[1]
+    text = bound_markup(text.replace("\x00", ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # an RSS or XML page: read as it is
+        soup = BeautifulSoup(text, PARSER)
     for tag in soup.find_all(DROP_TAGS):
         tag.decompose()
     page = Page(url=url, html=text, soup=soup)
@@ -82,6 +87,20 @@ def parse(body: bytes | str, content_type: str | None, url: str) -> Page:
             page.alternates[lang.lower()] = href.strip()
     page.jsonld = _jsonld(text)
     return page
+
+
+def bound_markup(text: str) -> str:
+    """Cut a page after MAX_TAGS tags: no release is that long, and parsers slow down past it.
+
+    >>> len(bound_markup("<p>x" * (MAX_TAGS + 10))) == 4 * (MAX_TAGS - 1)
+    True
+    """
+    if text.count("<") <= MAX_TAGS:
+        return text
+    position = -1
+    for _ in range(MAX_TAGS):
+        position = text.find("<", position + 1)
+    return text[:position]
 
 
 def _jsonld(text: str) -> list[dict[str, Any]]:

@@ -26,6 +26,9 @@ TITLE_CASE = re.compile(rf"\b([A-Z][\w'’-]+(?:\s+(?:(?:{LINKERS})\s+)*[A-Z][\w
 ARTICLE = re.compile(r"^(?:The|Le|La|Les|L['’]|El|Los|Las|Un|Une|A|An)\s*", re.I)
 
 
+MAX_TEXT = 40_000  # characters read for projects: a release is a few thousand
+
+
 @dataclass(frozen=True)
 class Found:
     """A project named in a release, with how prominently."""
@@ -40,7 +43,7 @@ def release_projects(vocab: Vocabulary, title: str, paragraphs: list[str],
                      language: str) -> list[dict[str, str]]:
     """Return the projects a release reports on as [{"acronym", "name"}]."""
     early_text = " ".join([title, *paragraphs[:2]])
-    full_text = " ".join([title, *paragraphs])
+    full_text = " ".join([title, *paragraphs])[:MAX_TEXT]
     found: dict[str, Found] = {}
     folded_full, folded_early = fold(full_text), fold(early_text)
     for project in vocab.projects:
