@@ -30,9 +30,9 @@ from archive.page import Page, in_side_region, parse, text_of
 from archive.projects import release_projects
 from archive.release import Contact, Release, release_id
 from archive.textdump import looks_like_date
-from archive.urls import absolute_url
 from archive.textnorm import fold
 from archive.themes import release_themes
+from archive.urls import absolute_url
 from archive.vocab import PageRules, Vocabulary
 
 TAG_LIKE = re.compile(r"<\s*/?\s*[a-zA-Z!][^<>]{0,2000}>|<\s*/?\s*[a-zA-Z][\w-]*(?=[\s/>])[^<>]{0,2000}$")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import warnings
 import logging
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +16,9 @@ from archive.textnorm import squash
 
 logger = logging.getLogger(__name__)
 
-PARSER = "lxml"
+PARSER = "lxml"  # named, never guessed: BeautifulSoup's choice differs between machines
 MAX_HTML_BYTES = 4 * 1024 * 1024   # bytes of a page read for cleaning
-MAX_TAGS = 30_000                  # tags read for cleaning (a long release has a few thousand)  # named, never guessed: BeautifulSoup's choice differs between machines
+MAX_TAGS = 30_000                  # tags read for cleaning (a long release has a few thousand)
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
              "canvas")
 # regions that hold other releases' teasers, menus or chrome, never the release itself
