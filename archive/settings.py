@@ -56,6 +56,14 @@ class CrawlSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    search_rate: float
+    search_burst: float
+    export_rate: float
+    export_burst: float
+
+
+@dataclass(frozen=True)
 class ArchiveSettings:
     warc_max_bytes: int
     warc_prefix: str
@@ -92,6 +100,7 @@ class Settings:
     log_level: str
     crawl: CrawlSettings
     archive: ArchiveSettings
+    web: WebSettings
     sites: dict[str, SiteConfig]
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -122,7 +131,7 @@ def netloc(url: str) -> str:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-SECTIONS: dict[str, type] = {"crawl": CrawlSettings, "archive": ArchiveSettings}
+SECTIONS: dict[str, type] = {"crawl": CrawlSettings, "archive": ArchiveSettings, "web": WebSettings}
 SITE_FIELDS = {f.name: f for f in dataclasses.fields(SiteConfig) if f.name != "key"}
 REGEX_LISTS = {"allow", "deny"}
 
@@ -278,7 +287,7 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
     crawl: CrawlSettings = sections["crawl"]
     _check_positive(crawl, origin)
     return Settings(data_dir=data_dir, log_level=level, crawl=crawl,
-                    archive=sections["archive"], sites=sites, sources=sources)
+                    archive=sections["archive"], web=sections["web"], sites=sites, sources=sources)
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

@@ -14,6 +14,7 @@ from archive.settings import (
     ArchiveSettings,
     CrawlSettings,
     SiteConfig,
+    WebSettings,
     adhoc_site,
     load_settings,
 )
@@ -31,7 +32,7 @@ def documented_keys(path: Path) -> set[str]:
 
 
 def test_every_setting_is_documented_in_the_defaults_file() -> None:
-    fields = {f.name for cls in (CrawlSettings, ArchiveSettings, SiteConfig)
+    fields = {f.name for cls in (CrawlSettings, ArchiveSettings, WebSettings, SiteConfig)
               for f in dataclasses.fields(cls)} - {"key"}
     missing = (fields | {"data_dir", "log_level"}) - documented_keys(DEFAULTS_FILE)
     assert not missing, f"settings without a comment in {DEFAULTS_FILE.name}: {sorted(missing)}"

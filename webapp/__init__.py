@@ -20,15 +20,16 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     """Build the app for a data directory (from the settings chain unless given)."""
     app = Flask(__name__)
     app.json = security.SafeJSONProvider(app)
+    data_dir = (test_config or {}).get("DATA_DIR")
+    settings = settings or load_settings(overrides={"data_dir": str(data_dir) if data_dir else None})
     app.config.update(
         MAX_CONTENT_LENGTH=64 * 1024,      # no route takes a body; refuse big ones early
-        SEARCH_RATE=20.0, SEARCH_BURST=60.0,
-        EXPORT_RATE=0.2, EXPORT_BURST=3.0,
+        SEARCH_RATE=settings.web.search_rate, SEARCH_BURST=settings.web.search_burst,
+        EXPORT_RATE=settings.web.export_rate, EXPORT_BURST=settings.web.export_burst,
         JSON_SORT_KEYS=False,
     )
     if test_config:
         app.config.update(test_config)
-    settings = settings or load_settings(overrides={"data_dir": app.config.get("DATA_DIR")})
     app.config["DATA_DIR"] = Path(settings.data_dir)
     app.extensions["pressroom_settings"] = settings
     app.extensions["pressroom_searcher"] = None
