@@ -123,16 +123,8 @@ def _pager(path: str, args: MultiDict[str, str], result: SearchPage, size: int) 
 @bp.route("/release/<rid>")
 def release_page(rid: str) -> Any:
     """A release: text, dates, metadata, translations, versions, citation, archived original."""
-    versions = catalogue(current_app).release_versions(rid)
-    if not versions:
-        abort(404)
-    try:
-        number = int(request.args.get("v", versions[-1]["version"]))
-    except ValueError:
-        abort(400)
-    release = next((v for v in versions if v["version"] == number), None)
-    if release is None:
-        abort(404)
+    versions, release = _chosen_version(rid)
+    number = release["version"]
     settings = current_app.extensions["pressroom_settings"]
     site = settings.sites.get(release.get("site"))
     site_name = site.name if site else None
@@ -204,6 +196,11 @@ def original_raw(rid: str) -> Response:
 
 
 def _version(rid: str) -> dict[str, Any]:
+    return _chosen_version(rid)[1]
+
+
+def _chosen_version(rid: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """All versions of a release and the one asked for with ?v= (the latest by default)."""
     versions = catalogue(current_app).release_versions(rid)
     if not versions:
         abort(404)
@@ -214,7 +211,7 @@ def _version(rid: str) -> dict[str, Any]:
     found = next((v for v in versions if v["version"] == number), None)
     if found is None:
         abort(404)
-    return found
+    return versions, found
 
 
 from webapp import feeds  # noqa: E402,F401  (registers the feed and export routes on bp)
