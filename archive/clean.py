@@ -90,7 +90,7 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     paragraphs, contact_lines = tidy_paragraphs(raw, vocab.phrase_list("contacts.openers"))
     paragraphs = drop_heading(paragraphs, title)
     published, _ = published_date(page, region, language,
-                                  select(page, rule.date if rule else None))
+                                  select(page, rule.date if rule else None), title_element)
     country_tags, theme_tags = _tags(page, region, rule)
     release = build_release(
         capture, vocab, title=title, paragraphs=paragraphs, language=language,

@@ -94,7 +94,7 @@ def _plausible(day: date) -> bool:
 
 
 def published_date(page: Page, region: Tag, language: str | None,
-                   rule_element: Tag | None = None) -> tuple[str | None, str]:
+                   rule_element: Tag | None = None, title: Tag | None = None) -> tuple[str | None, str]:
     """Return (YYYY-MM-DD or None, where it was found)."""
     if rule_element is not None:
         found = _from_element(rule_element, language)
@@ -113,7 +113,7 @@ def published_date(page: Page, region: Tag, language: str | None,
     found = iso_date(page.jsonld_value("datePublished") or page.jsonld_value("dateCreated"))
     if found:
         return found, "json-ld"
-    found = _visible(region, language)
+    found = _visible(region, language, title)
     if found:
         return found, "text"
     match = URL_DATE.search(page.url)
@@ -159,10 +159,21 @@ def _from_element(element: Tag, language: str | None) -> str | None:
     return iso_date(_attribute(element)) or parse_visible(text_of(element), language)
 
 
-def _visible(region: Tag, language: str | None) -> str | None:
-    """Find the first visible date in the main region, outside asides and teasers."""
+def _visible(region: Tag, language: str | None, title: Tag | None = None) -> str | None:
+    """Find the first visible date in the main region, outside asides and teasers.
+
+    With the title's element known, only its own header block and what follows the title
+    are read: a column of teasers placed before the article carries other releases' dates.
+    """
     tags = ["span", "div", "p", "time", "small", "em", "strong", "li"]
-    for element in region.find_all(tags, limit=MAX_DATE_CANDIDATES):
+    if title is not None and title in region.descendants:
+        header = title.parent if isinstance(title.parent, Tag) and title.parent is not region else None
+        near = header.find_all(tags, limit=50) if header is not None else []
+        after = title.find_all_next(tags, limit=MAX_DATE_CANDIDATES)
+        candidates = [*near, *(e for e in after if region in e.parents)]
+    else:
+        candidates = region.find_all(tags, limit=MAX_DATE_CANDIDATES)
+    for element in candidates:
         if element.find(["p", "div", "li"]) is not None or in_side_region(element):
             continue
         text = text_of(element)

@@ -1,8 +1,7 @@
 """Unit tests of the cleaning stage: hand-written pages (tests/fixtures/pages) and its helpers.
 
 Every page here is in a template that no rule in config/page_rules.toml matches, so what is
-tested is the generic path. Tests marked xfail(strict) show bugs to fix; their reasons start
-with "BUG:".
+tested is the generic path.
 """
 
 from __future__ import annotations
@@ -364,9 +363,6 @@ def test_sidebar_teaser_date_is_never_taken(where: str, vocab: Vocabulary) -> No
     assert release.published == "2019-07-15"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a 'Latest news' teaser column inside <main> whose class names "
-                   "a grid column (col-md-3), not a sidebar, is read as the main region: its first teaser's "
-                   "date (2022-03-02) is taken instead of the URL date")
 def test_teaser_column_inside_main_is_not_read(vocab: Vocabulary) -> None:
     column = ('<div class="col-md-3"><h3>Latest news</h3><ul><li>2 March 2022 '
               '<a href="/news/other">Another story</a></li></ul></div>')
