@@ -3,7 +3,7 @@
 Most properties call clean_page, which cleans a page as far as it goes, so that an early
 rejection does not hide the work; the only exception clean_release may raise is NotARelease.
 Huge pages are cleaned in a forked child that is killed after a deadline, so that a page which
-would take hours fails in seconds..
+would take hours fails in seconds.
 """
 
 from __future__ import annotations
