@@ -42,7 +42,10 @@ echo "== search: diaspora, in French releases only"
 .venv/bin/pressroom search diaspora --language fr --limit 3
 echo
 echo "The archive is in .demo-data/ (WARC files in .demo-data/warc, catalogue in"
-echo ".demo-data/catalogue.sqlite, index in .demo-data/index). Try for example:"
-echo "  PRESSROOM_CONFIG=demo/pressroom-demo.toml .venv/bin/pressroom search '\"migrant resource centre\"'"
-echo "  PRESSROOM_CONFIG=demo/pressroom-demo.toml .venv/bin/pressroom export --format csv"
+echo ".demo-data/catalogue.sqlite, index in .demo-data/index)."
 echo "Run 'make demo' again to see an incremental crawl and index update."
+echo
+WEB_PORT=${PRESSROOM_DEMO_WEB_PORT:-8472}
+echo "== search page: open http://127.0.0.1:$WEB_PORT/ (Ctrl-C stops it)"
+kill $SITE_PID 2>/dev/null || true   # the search page reads the archive, not the demo site
+.venv/bin/pressroom serve --port "$WEB_PORT"
