@@ -12,9 +12,10 @@ import click
 from archive.cli_common import common_options, settings_from
 from archive.cli_releases import clean_archive, clean_summary
 from archive.errors import ArchiveError
-from archive.jobs import SiteResult, crawl_sites
+from archive.jobs import Paths, SiteResult, crawl_sites, open_archive
 from archive.record import CrawlStats
 from archive.settings import Settings, SiteConfig, adhoc_site
+from archive.verify import verify_archive
 
 
 @click.command()
@@ -127,3 +128,21 @@ def show_settings(config_file: str | None, data_dir: str | None, log_level: str 
         "sources": settings.sources,
     }
     click.echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+
+
+@click.command()
+@common_options
+def verify(config_file: str | None, data_dir: str | None, log_level: str | None) -> None:
+    """Check the archive: every WARC record readable with its digests, every catalogue row
+    pointing at a record of the right length. Exits 1 when anything is wrong."""
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    if not Paths(settings.data_dir).catalogue.exists():
+        raise click.ClickException(f"no archive in {settings.data_dir}")
+    with open_archive(settings) as (catalogue, store):
+        report = verify_archive(catalogue, store)
+    click.echo(f"{report.files} WARC files, {report.records} records, {report.rows} catalogue "
+               f"references: {'all consistent' if report.ok else f'{len(report.problems)} problems'}")
+    for problem in report.problems[:50]:
+        click.echo(f"  {problem}", err=True)
+    if not report.ok:
+        sys.exit(1)

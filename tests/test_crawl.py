@@ -269,3 +269,16 @@ def test_progress_line_and_log_lines_name_site_and_url(
     assert "\rfetched 2  new 1  changed 0" in status and "queue" in status
     events = [r.getMessage() for r in caplog.records if r.name == "archive.record"]
     assert any(m.startswith(f"tiny: new {tiny.base}/news/one") for m in events)
+
+
+def test_verify_command_reports_a_consistent_archive_and_a_damaged_one(
+        tiny: TinySite, settings: Settings) -> None:
+    crawl(settings, tiny.site())
+    ok = pressroom("verify", "--data-dir", str(settings.data_dir))
+    assert ok.returncode == 0 and "all consistent" in ok.stdout
+    [warc] = list(Paths(settings.data_dir).warc.glob("*.warc.gz"))
+    data = warc.read_bytes()
+    warc.write_bytes(data[: len(data) // 2])      # lose the second half of the records
+    damaged = pressroom("verify", "--data-dir", str(settings.data_dir))
+    assert damaged.returncode == 1 and "problems" in damaged.stdout
+    assert "no record there" in damaged.stderr

@@ -8,7 +8,7 @@ from types import FrameType
 
 import click
 
-from archive.cli import crawl, show_settings
+from archive.cli import crawl, show_settings, verify
 from archive.cli_releases import export, extract, import_, projects, reclean
 from indexer.cli import index, search
 from webapp.serve import serve
@@ -22,7 +22,7 @@ def cli() -> None:
 
 cli.add_command(crawl)
 cli.add_command(show_settings)
-for command in (extract, reclean, export, projects, import_, index, search, serve):
+for command in (extract, reclean, export, projects, import_, index, search, serve, verify):
     cli.add_command(command)
 
 
