@@ -321,6 +321,11 @@ class Catalogue:
         for (text,) in self.db.execute(query, (site,) if site else ()):
             yield json.loads(text)
 
+    def has_release(self, release_id: str) -> bool:
+        """Tell whether a release with this id is in the archive."""
+        return self.db.execute("SELECT 1 FROM cleaned WHERE release_id = ? AND is_release = 1 LIMIT 1",
+                               (release_id,)).fetchone() is not None
+
     def release_versions(self, release_id: str) -> list[dict[str, Any]]:
         """Return every version of a release, oldest first, each with where it is archived."""
         rows = self.db.execute(

@@ -152,9 +152,14 @@ class Searcher:
         local.directory = directory
         return local.searcher
 
+    def _generation(self, searcher: Any) -> tuple[str, Any]:
+        """Identify the index folder and commit a searcher reads, for per-generation caches."""
+        reader = searcher.reader()
+        return (str(self._local.directory),
+                reader.generation() if hasattr(reader, "generation") else id(reader))
+
     def _facet_index(self, searcher: Any) -> FacetIndex:
-        key = (str(self._local.directory), searcher.reader().generation()
-               if hasattr(searcher.reader(), "generation") else id(searcher.reader()))
+        key = self._generation(searcher)
         with self._lock:
             index = self._facets.get(key)
             if index is None:
@@ -313,8 +318,7 @@ class Searcher:
 
     def _title_words(self) -> dict[str, str]:
         searcher = self._searcher()
-        key = (str(self._local.directory), searcher.reader().generation()
-               if hasattr(searcher.reader(), "generation") else id(searcher.reader()))
+        key = self._generation(searcher)
         with self._lock:
             if self._words_key != key:
                 words: dict[str, str] = {}

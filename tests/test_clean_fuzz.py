@@ -27,6 +27,7 @@ from archive.clean import Capture, NotARelease, clean_page, clean_release
 from archive.release import Release
 from archive.urls import canonical_url
 from archive.vocab import Vocabulary, load_vocabulary
+from tests.test_clean_units import EN
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 # an /en/ prefix declares the language of pages that declare none: see test_unsupported_language
@@ -35,16 +36,6 @@ LIMIT = 10.0        # seconds a page may take, however big
 MEMORY = 300e6      # bytes of Python allocations a 2 MB page may peak at
 FUZZ = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 
-EN = [
-    "Forty fishing families in the coastal town received new boats, nets and safety equipment this "
-    "week, the alliance said on Tuesday.",
-    "Many of the families lost their boats during the floods of last winter and looked for day work in "
-    "the port instead of going to sea.",
-    "Each crew followed a two-week course on navigation, first aid and the safe handling of catches "
-    "before going back to sea.",
-    "Over the next twelve months the support will extend to two more towns along the coast, and a cold "
-    "store will open near the market.",
-]
 
 
 @pytest.fixture(scope="module")

@@ -132,7 +132,7 @@ def release_page(rid: str) -> Any:
     translations = []
     for link in release.get("translations", []):
         other = release_id(link["url"])
-        known = bool(catalogue(current_app).release_versions(other))
+        known = catalogue(current_app).has_release(other)
         translations.append({"language": link["language"], "external": link["url"],
                              "url": url_for("pages.release_page", rid=other) if known else None})
     try:
