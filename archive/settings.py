@@ -64,6 +64,22 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    cron: str
+    jitter: float
+    poll: float
+    index_after_crawl: bool
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    secure_cookies: bool
+    session_hours: float
+    login_rate: float
+    login_burst: float
+
+
+@dataclass(frozen=True)
 class ArchiveSettings:
     warc_max_bytes: int
     warc_prefix: str
@@ -79,6 +95,7 @@ class SiteConfig:
     deny: list[str]
     languages: list[str]
     page_rules: dict[str, Any] = field(default_factory=dict)
+    schedule: str = ""
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -101,6 +118,8 @@ class Settings:
     crawl: CrawlSettings
     archive: ArchiveSettings
     web: WebSettings
+    schedule: ScheduleSettings
+    staff: StaffSettings
     sites: dict[str, SiteConfig]
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -131,9 +150,11 @@ def netloc(url: str) -> str:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-SECTIONS: dict[str, type] = {"crawl": CrawlSettings, "archive": ArchiveSettings, "web": WebSettings}
+SECTIONS: dict[str, type] = {"crawl": CrawlSettings, "archive": ArchiveSettings, "web": WebSettings,
+                             "schedule": ScheduleSettings, "staff": StaffSettings}
 SITE_FIELDS = {f.name: f for f in dataclasses.fields(SiteConfig) if f.name != "key"}
 REGEX_LISTS = {"allow", "deny"}
+OPTIONAL_SITE_FIELDS: dict[str, Any] = {"page_rules": {}, "schedule": ""}
 
 
 def load_settings(
@@ -287,7 +308,8 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
     crawl: CrawlSettings = sections["crawl"]
     _check_positive(crawl, origin)
     return Settings(data_dir=data_dir, log_level=level, crawl=crawl,
-                    archive=sections["archive"], web=sections["web"], sites=sites, sources=sources)
+                    archive=sections["archive"], web=sections["web"], schedule=sections["schedule"],
+                    staff=sections["staff"], sites=sites, sources=sources)
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -336,7 +358,7 @@ def _build_site(key: str, raw: Any, origin: Any) -> SiteConfig:
             raise SettingsError(f"{where}: unknown setting 'sites.{key}.{name}'")
     values: dict[str, Any] = {}
     for name, fld in SITE_FIELDS.items():
-        value = raw.get(name, {} if name == "page_rules" else _MISSING)
+        value = raw.get(name, OPTIONAL_SITE_FIELDS.get(name, _MISSING))
         values[name] = _check_value(f"sites.{key}.{name}", value, fld.type, where)
     for name in REGEX_LISTS:
         for pattern in values[name]:
