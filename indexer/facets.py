@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from indexer.schema import FACETS
 
 
@@ -52,6 +54,7 @@ class FacetIndex:
     values: dict[str, dict[str, int]] = field(default_factory=dict)
     by_date: list[tuple[int, int]] = field(default_factory=list)  # (yyyymmdd, docnum), sorted
     pubdate: list[int] = field(default_factory=list)              # docnum -> yyyymmdd
+    newest_first: Any = None                                      # docnums by date, newest first
 
     @classmethod
     def build(cls, reader: Any) -> FacetIndex:
@@ -68,6 +71,8 @@ class FacetIndex:
         column = reader.column_reader("pubdate") if reader.has_column("pubdate") else None
         index.pubdate = [int(column[d]) for d in range(size)] if column is not None else [0] * size
         index.by_date = sorted((date, doc) for doc, date in enumerate(index.pubdate))
+        dates = np.asarray(index.pubdate, dtype=np.int64)
+        index.newest_first = np.lexsort((np.arange(size), -dates))
         return index
 
     def filter_bits(self, filters: dict[str, list[str]], date_from: str | None,

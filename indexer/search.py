@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import heapq
 import html
 import re
 import threading
@@ -18,26 +17,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from babel import Locale
-from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.collectors import TimeLimit, TimeLimitCollector
 
 from archive.textnorm import fold
 from archive.vocab import Vocabulary, load_vocabulary
 from indexer.analysis import LANGUAGES
 from indexer.concepts import Concepts
-from indexer.errors import QueryError, SearchTimeout
-from indexer.facets import FacetIndex, from_bits
-from indexer.matchset import query_bits
+from indexer.errors import QueryError
+from indexer.evaluate import Evaluator, Mask, TermCache, bits_to_mask, mask_to_bits
+from indexer.facets import FacetIndex
 from indexer.query import parse_query, plain_query, plain_words
 from indexer.schema import FACETS, check_version
+from indexer.snippets import SNIPPET_CHARS, snippet
 
 MAX_PAGE = 100
 MAX_PAGE_SIZE = 100
 TIME_LIMIT = 2.0
-SNIPPET_CHARS = 240
 RELAX_BELOW = 10          # fewer matches of all words than this: add those of some words
 
 
@@ -122,6 +120,8 @@ class Searcher:
         self._concept_index: Concepts | None = None
         self._words: dict[str, str] = {}
         self._words_key: tuple[str, Any] | None = None
+        self._cache = TermCache()
+        self._cache_key: tuple[str, Any] | None = None
         self._open_index()
 
     # -- opening and refreshing -----------------------------------------------------------------
@@ -194,54 +194,44 @@ class Searcher:
             need = request.page * request.page_size * (4 if request.collapse else 1)
         text = request.q.strip()
         if not text:
-            return None, allowed, self._by_date(allowed, facets, need), False
+            return None, allowed, self._by_date(bits_to_mask(allowed, facets.size), facets, need), False
         words = plain_words(text)
         units = self._concepts().split(words) if words else []
         if units:
             query = plain_query(units, request.language, searcher.schema, searcher.reader())
         else:
             query = parse_query(text, request.language, searcher.schema, searcher.reader())
-        unfiltered = allowed == facets.live
-        match = query_bits(searcher, query, facets, deadline) & allowed
-        relaxed = False
+        evaluator = Evaluator(searcher, facets, self._term_cache(searcher), deadline)
+        strict = evaluator.evaluate(query)
+        within = strict.mask if allowed == facets.live else strict.mask & bits_to_mask(allowed, facets.size)
+        match = mask_to_bits(within)
         if len(units) >= 2 and match.bit_count() < RELAX_BELOW:
             # too few releases have every word: those with some of them follow
-            loose = plain_query(units, request.language, searcher.schema, searcher.reader(),
-                                any_word=True)
-            wider = query_bits(searcher, loose, facets, deadline) & allowed
-            if wider != match:
+            loose_query = plain_query(units, request.language, searcher.schema, searcher.reader(),
+                                      any_word=True)
+            loose = evaluator.evaluate(loose_query)
+            wider = loose.mask & bits_to_mask(allowed, facets.size)
+            if not np.array_equal(wider, within):
                 if request.sort == "date":
-                    return loose, wider, self._by_date(wider, facets, need), True
-                strict = self._top(searcher, query, None if unfiltered else match, need, deadline)
-                others = self._top(searcher, loose, wider & ~match, need, deadline)
-                return loose, wider, [*strict, *others][:need], True
+                    return loose_query, mask_to_bits(wider), self._by_date(wider, facets, need), True
+                ranked = [*_top(strict.scores, within, need, facets),
+                          *_top(loose.scores, wider & ~within, need, facets)]
+                return loose_query, mask_to_bits(wider), ranked[:need], True
         if request.sort == "date":
-            return query, match, self._by_date(match, facets, need), relaxed
-        if not match:
-            return query, match, [], relaxed
-        ranked = self._top(searcher, query, None if unfiltered else match, need, deadline)
-        return query, match, ranked, relaxed
+            return query, match, self._by_date(within, facets, need), False
+        return query, match, _top(strict.scores, within, need, facets), False
 
-    def _top(self, searcher: Any, query: Any, within: int | None, need: int,
-             deadline: float) -> list[tuple[int, float]]:
-        """Score the best `need` matches (Whoosh's block-skipping top-k), within a bitset if given."""
-        if within == 0:
-            return []
-        restrict = None if within is None else set(from_bits(within))
-        collector = searcher.collector(limit=need, filter=restrict)
-        limited = TimeLimitCollector(collector, timelimit=max(0.01, deadline - time.monotonic()),
-                                     use_alarm=False)
-        try:
-            searcher.search_with_collector(query, limited)
-        except TimeLimit:
-            raise SearchTimeout(f"the search took longer than {TIME_LIMIT:.0f} s: make the "
-                                "query more specific") from None
-        return [(hit.docnum, hit.score) for hit in limited.results()]
+    def _term_cache(self, searcher: Any) -> TermCache:
+        key = self._generation(searcher)
+        with self._lock:
+            if self._cache_key != key:
+                self._cache, self._cache_key = TermCache(), key
+            return self._cache
 
     @staticmethod
-    def _by_date(match: int, facets: FacetIndex, need: int) -> list[tuple[int, float]]:
-        newest = heapq.nlargest(need, from_bits(match), key=lambda d: (facets.pubdate[d], -d))
-        return [(d, 0.0) for d in newest]
+    def _by_date(match: Mask, facets: FacetIndex, need: int) -> list[tuple[int, float]]:
+        order = facets.newest_first
+        return [(int(d), 0.0) for d in order[match[order]][:need]]
 
     def _concepts(self) -> Concepts:
         if self._concept_index is None:
@@ -252,44 +242,44 @@ class Searcher:
     def _page(self, searcher: Any, request: SearchRequest, ranked: list[tuple[int, float]],
               query: Any) -> list[Hit]:
         hits: list[Hit] = []
+        bodies: dict[str, str] = {}
         seen_families: dict[str, Hit] = {}
+        wanted = request.page * request.page_size
         for docnum, score in ranked:
             fields = searcher.stored_fields(docnum)
             family = fields.get("family", fields["id"])
             if request.collapse and family in seen_families:
                 seen_families[family].languages.append(fields.get("lang", ""))
                 continue
+            if len(hits) >= wanted and not request.collapse:
+                break
             hit = _hit(fields, score)
             hit.family = family
             hit.languages = [hit.language] if request.collapse else []
             seen_families[family] = hit
+            bodies[hit.id] = fields.get("body", "")
             hits.append(hit)
         start = (request.page - 1) * request.page_size
         hits = hits[start:start + request.page_size]
         if request.snippets:
             for hit in hits:
-                hit.snippet = self._snippet(searcher, hit, query)
+                hit.snippet = self._snippet(searcher, hit, bodies[hit.id], query)
         return hits
 
-    def _snippet(self, searcher: Any, hit: Hit, query: Any) -> str:
+    @staticmethod
+    def _snippet(searcher: Any, hit: Hit, body: str, query: Any) -> str:
         """Highlight the query's words in the body (or title), HTML-escaped, marks only."""
-        docnum = searcher.document_number(id=hit.id)
-        body = searcher.stored_fields(docnum).get("body", "") if docnum is not None else ""
         language = hit.language if hit.language in LANGUAGES else "en"
         if query is not None:
-            field = f"body_{language}"
-            terms = {text for fieldname, text in query.iter_all_terms()
-                     if fieldname in (field, f"title_{language}")}
-            terms = {t.decode("utf-8") if isinstance(t, bytes) else t for t in terms}
+            fields = (f"body_{language}", f"title_{language}")
+            terms = {text.decode("utf-8") if isinstance(text, bytes) else text
+                     for fieldname, text in query.iter_all_terms() if fieldname in fields}
             if terms:
-                analyzer = searcher.schema[field].analyzer
-                fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-                formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+                analyzer = searcher.schema[fields[0]].analyzer
                 for text in (body, hit.title):
-                    marked = highlight.highlight(text, frozenset(terms), analyzer, fragmenter,
-                                                 formatter, top=2)
+                    marked = snippet(text, terms, analyzer, SNIPPET_CHARS)
                     if marked:
-                        return str(marked)
+                        return marked
         plain = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + ("…" if len(body) > SNIPPET_CHARS else "")
         return html.escape(plain, quote=False)
 
@@ -381,6 +371,27 @@ class Searcher:
                 "project": {p.acronym: f"{p.acronym}" for p in vocab.projects},
             }
         return self._labels[ui]
+
+
+def _top(scores: Any, match: Mask, need: int, facets: FacetIndex) -> list[tuple[int, float]]:
+    """Return the `need` best (docnum, score) pairs of a match set, ties to the lower docnum.
+
+    A query that does not score (a date range alone) lists its matches newest first.
+    """
+    if scores is None:
+        order = facets.newest_first
+        return [(int(d), 0.0) for d in order[match[order]][:need]]
+    candidates = np.flatnonzero(match)
+    if not len(candidates):
+        return []
+    values = scores[candidates]
+    if len(candidates) > need:
+        # the need-th best score, then every candidate at or above it (ties kept for the sort)
+        cut = np.partition(values, len(values) - need)[len(values) - need]
+        keep = values >= cut
+        candidates, values = candidates[keep], values[keep]
+    order = np.lexsort((candidates, -values))[:need]
+    return [(int(candidates[i]), float(values[i])) for i in order]
 
 
 def _hit(fields: dict[str, Any], score: float) -> Hit:

@@ -1,0 +1,268 @@
+"""Evaluate a parsed query into its match set and BM25F scores, vectorised with numpy.
+
+A term's postings become arrays (see postings.py) and its BM25F score per posting is computed
+once per reader generation and kept in a bounded cache shared by the worker threads, so a
+frequent word costs one array scatter per search rather than a Python call per document.
+And, Or and Not combine boolean masks; scores add up as Whoosh's matchers add them (the sum of
+the matching terms' scores, times each query node's boost). Exact phrases are checked on
+cached (document, position) keys: the first word's keys, the second's shifted back by one,
+and so on, intersected. What is neither (ranges, sloppy phrases) falls back to walking a
+Whoosh matcher for its match set.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from itertools import accumulate
+from pickle import loads
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh import query as wq
+
+from indexer.errors import SearchTimeout
+from indexer.facets import FacetIndex
+from indexer.postings import FloatArray, IntArray, PostingsReader
+from indexer.schema import FACETS
+
+B = 0.75                          # Whoosh's BM25F defaults, so scores match its own ranking
+K1 = 1.2
+POSITION_BITS = 24                # key = docnum << 24 | position
+CACHE_BYTES = 256 * 1024 * 1024   # postings kept per reader generation, shared by threads
+
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Evaluation:
+    """A query's match mask (live documents only) and scores (None: the query does not score)."""
+
+    mask: Mask
+    scores: FloatArray | None
+
+
+class TermCache:
+    """Scored postings and position keys of one reader generation, least recently used out."""
+
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[tuple[str, str, bytes], tuple[Any, ...]] = OrderedDict()
+        self._lengths: dict[str, FloatArray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, bytes]) -> tuple[Any, ...] | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, str, bytes], value: tuple[Any, ...]) -> None:
+        size = sum(getattr(part, "nbytes", 0) for part in value)
+        with self._lock:
+            if key in self._items or size > self.max_bytes:
+                return
+            self._items[key] = value
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= sum(getattr(part, "nbytes", 0) for part in dropped)
+
+    def lengths(self, reader: PostingsReader, fieldname: str) -> FloatArray:
+        with self._lock:
+            found = self._lengths.get(fieldname)
+        if found is None:
+            found = reader.lengths(fieldname)
+            with self._lock:
+                self._lengths[fieldname] = found
+        return found
+
+
+class Evaluator:
+    """Evaluates queries against one searcher, with the generation's cache and facet bitsets."""
+
+    def __init__(self, searcher: Any, facets: FacetIndex, cache: TermCache, deadline: float) -> None:
+        self.searcher = searcher
+        self.facets = facets
+        self.cache = cache
+        self.deadline = deadline
+        self.reader = PostingsReader(searcher)
+        self.size = facets.size
+        self.live = bits_to_mask(facets.live, self.size)
+
+    def evaluate(self, query: Any) -> Evaluation:
+        """Return the query's match mask over live documents and its scores."""
+        result = self._node(query)
+        return Evaluation(result.mask & self.live, result.scores)
+
+    # -- query nodes ------------------------------------------------------------------------------
+    def _node(self, node: Any) -> Evaluation:
+        if time.monotonic() > self.deadline:
+            raise SearchTimeout("the search took too long: make the query more specific")
+        boost = float(getattr(node, "boost", 1.0))
+        if isinstance(node, wq.Term):
+            return self._term(node.fieldname, node.text, boost)
+        if isinstance(node, wq.Phrase) and node.slop == 1:
+            return self._phrase(node.fieldname, list(node.words), boost)
+        if isinstance(node, wq.And):
+            return self._combine([self._node(c) for c in node.subqueries], all_of=True, boost=boost)
+        if isinstance(node, wq.Or) and not getattr(node, "minmatch", 0):
+            return self._combine([self._node(c) for c in node.subqueries], all_of=False, boost=boost)
+        if isinstance(node, wq.AndNot):
+            positive, negative = self._node(node.a), self._node(node.b)
+            return Evaluation(positive.mask & ~negative.mask, _scaled(positive.scores, boost))
+        if isinstance(node, wq.AndMaybe):
+            required, optional = self._node(node.a), self._node(node.b)
+            scores = _add(required.scores, optional.scores)
+            return Evaluation(required.mask, _scaled(scores, boost))
+        if isinstance(node, wq.Not):
+            return Evaluation(~self._node(node.query).mask, None)
+        if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
+            return Evaluation(np.zeros(self.size, dtype=np.bool_), None)
+        return self._walk(node, boost)
+
+    def _combine(self, parts: list[Evaluation], all_of: bool, boost: float) -> Evaluation:
+        if not parts:
+            return Evaluation(np.zeros(self.size, dtype=np.bool_), None)
+        mask = parts[0].mask.copy()
+        scores: FloatArray | None = None
+        for part in parts:
+            if part is not parts[0]:
+                if all_of:
+                    mask &= part.mask
+                else:
+                    mask |= part.mask
+            scores = _add(scores, part.scores)
+        return Evaluation(mask, _scaled(scores, boost))
+
+    def _term(self, fieldname: str, text: Any, boost: float) -> Evaluation:
+        mask = np.zeros(self.size, dtype=np.bool_)
+        if fieldname in FACETS:
+            value = text.decode("utf-8") if isinstance(text, bytes) else text
+            mask = bits_to_mask(self.facets.values.get(fieldname, {}).get(value, 0), self.size)
+            return Evaluation(mask, np.where(mask, np.float32(boost), np.float32(0)))
+        ids, term_scores = self.scored(fieldname, text)
+        scores = np.zeros(self.size, dtype=np.float32)
+        mask[ids] = True
+        scores[ids] = term_scores * np.float32(boost) if boost != 1.0 else term_scores
+        return Evaluation(mask, scores)
+
+    def _phrase(self, fieldname: str, words: list[str], boost: float) -> Evaluation:
+        keys: IntArray | None = None
+        for shift, word in enumerate(words):
+            found = self.positions(fieldname, word) - shift
+            keys = found if keys is None else np.intersect1d(keys, found, assume_unique=True)
+            if not len(keys):
+                break
+        mask = np.zeros(self.size, dtype=np.bool_)
+        if keys is not None and len(keys):
+            mask[np.unique(keys >> POSITION_BITS)] = True
+        scores: FloatArray | None = None
+        for word in dict.fromkeys(words):
+            scores = _add(scores, self._term(fieldname, word, 1.0).scores)
+        return Evaluation(mask, _scaled(scores, boost))
+
+    def _walk(self, node: Any, boost: float) -> Evaluation:
+        """Walk a Whoosh matcher (ranges, sloppy phrases): one step per matching document."""
+        docs: list[int] = []
+        for subsearcher, offset in self.searcher.leaf_searchers():
+            matcher = node.matcher(subsearcher, self.searcher.boolean_context())
+            count = 0
+            while matcher.is_active():
+                docs.append(matcher.id() + offset)
+                matcher.next()
+                count += 1
+                if count & 2047 == 0 and time.monotonic() > self.deadline:
+                    raise SearchTimeout("the search took too long: make the query more specific")
+        mask = np.zeros(self.size, dtype=np.bool_)
+        mask[np.asarray(docs, dtype=np.int64)] = True
+        return Evaluation(mask, None)
+
+    # -- cached term data -------------------------------------------------------------------------
+    def scored(self, fieldname: str, text: Any) -> tuple[IntArray, FloatArray]:
+        """Return a term's documents and their BM25F scores (boost 1)."""
+        raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        key = ("scored", fieldname, raw)
+        found = self.cache.get(key)
+        if found is None:
+            postings = self.reader.postings(fieldname, raw)
+            found = (postings.ids, self._bm25(fieldname, postings.ids, postings.weights))
+            self.cache.put(key, found)
+        return found[0], found[1]
+
+    def positions(self, fieldname: str, text: Any) -> IntArray:
+        """Return a term's sorted (docnum << 24 | position) keys."""
+        raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        key = ("positions", fieldname, raw)
+        found = self.cache.get(key)
+        if found is None:
+            postings = self.reader.postings(fieldname, raw, values=True)
+            found = (_position_keys(postings.ids, postings.values or []),)
+            self.cache.put(key, found)
+        keys: IntArray = found[0]
+        return keys
+
+    def _bm25(self, fieldname: str, ids: IntArray, weights: FloatArray) -> FloatArray:
+        searcher = self.searcher
+        field = searcher.schema[fieldname] if fieldname in searcher.schema.names() else None
+        if field is None or not field.scorable:
+            return weights
+        idf = math.log(self.size / (len(ids) + 1)) + 1     # postings count = document frequency
+        average = searcher.avg_field_length(fieldname) or 1.0
+        lengths = self.cache.lengths(self.reader, fieldname)[ids]
+        tf = weights
+        scores = idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / average))
+        return scores.astype(np.float32)
+
+
+def _position_keys(ids: IntArray, values: list[bytes]) -> IntArray:
+    """Decode Whoosh's per-posting position lists into sorted (docnum << 24 | position) keys."""
+    docs: list[int] = []
+    positions: list[int] = []
+    for doc, value in zip(ids.tolist(), values, strict=True):
+        found = list(accumulate(loads(value[4:])))
+        positions.extend(found)
+        docs.extend([doc] * len(found))
+    keys = (np.asarray(docs, dtype=np.int64) << POSITION_BITS) | np.asarray(positions, dtype=np.int64)
+    return np.unique(keys)
+
+
+def _add(total: FloatArray | None, more: FloatArray | None) -> FloatArray | None:
+    if more is None:
+        return total
+    if total is None:
+        return more.copy()
+    total += more
+    return total
+
+
+def _scaled(scores: FloatArray | None, boost: float) -> FloatArray | None:
+    if scores is None or boost == 1.0:
+        return scores
+    scores *= np.float32(boost)
+    return scores
+
+
+def bits_to_mask(bits: int, size: int) -> Mask:
+    """Turn an int bitset into a boolean array of `size` documents.
+
+    >>> bits_to_mask(0b101, 4).tolist()
+    [True, False, True, False]
+    """
+    data = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
+    return np.unpackbits(data, bitorder="little")[:size].astype(np.bool_)
+
+
+def mask_to_bits(mask: Mask) -> int:
+    """Turn a boolean array into an int bitset.
+
+    >>> bin(mask_to_bits(np.array([True, False, True, False])))
+    '0b101'
+    """
+    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")
