@@ -1,0 +1,70 @@
+"""The `pressroom schedule` command: the built-in scheduler, in the foreground."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from types import FrameType
+
+import click
+
+from archive.cli_common import common_options, settings_from
+from archive.errors import ArchiveError
+from archive.lock import RunLock
+from archive.schedule import Scheduler
+
+
+@click.command()
+@click.option("--site", "site_keys", multiple=True, metavar="KEY",
+              help="Schedule only this configured site (repeatable). Default: every site.")
+@click.option("--once", is_flag=True,
+              help="Crawl (and index) every site now, run the queued jobs, then exit: "
+                   "status 1 if a run failed.")
+@common_options
+def schedule(site_keys: tuple[str, ...], once: bool, config_file: str | None,
+             data_dir: str | None, log_level: str | None) -> None:
+    """Crawl each site on its schedule, then update the index; run the jobs staff ask for.
+
+    Runs in the foreground (for systemd or a container) until SIGTERM or Ctrl-C. Each site
+    runs at the times of its `schedule` (or [schedule] cron: 5-field cron in UTC, or
+    "@every 30m"), plus up to [schedule] jitter seconds. One run at a time, each a child
+    `pressroom` process; one scheduler per data directory. State: DATA_DIR/schedule.json.
+    """
+    settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    unknown = [k for k in site_keys if k not in settings.sites]
+    if unknown:
+        raise click.BadParameter(f"no such site: {', '.join(unknown)} (configured: "
+                                 f"{', '.join(settings.sites) or 'none'})", param_hint="--site")
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    lock = RunLock(settings.data_dir, "schedule")
+    try:
+        lock.acquire()
+    except ArchiveError as exc:
+        raise click.ClickException(f"a scheduler is already running on this data directory: "
+                                   f"{exc}") from None
+    try:
+        try:
+            scheduler = Scheduler(settings, list(site_keys), config_file, stop=stop)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+        if once:
+            ok = scheduler.run_once()
+        else:
+            scheduler.run_forever()
+            ok = True
+    finally:
+        lock.release()
+    if not ok and not stop.is_set():
+        sys.exit(1)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """Turn SIGTERM and SIGINT into a clean stop: the running child is ended, the lock released."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()  # nothing more here: a handler may interrupt the logging module mid-line
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
