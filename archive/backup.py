@@ -1,0 +1,344 @@
+"""Back up a data directory while crawls run, and restore a backup into an empty one.
+
+A backup is a folder: every SQLite database of the data directory, each copied through SQLite's
+online backup API (one consistent snapshot), then the WARC files, and `manifest.json` with each
+file's size and SHA-256. WARC files are copied after the catalogue: a record is fsynced before
+the row that points at it is committed, so every record the snapshot references is on disk by
+then. A closed WARC file is copied whole. A file still being written (`.open`) is copied up to
+the end of the last record the snapshot references (with the request record of that exchange,
+written and fsynced before the row), under its final name: the copy holds no half record.
+
+The backup is written into DIR/.partial and moved into DIR at the end, the manifest last, so a
+killed backup leaves `.partial` behind and is never taken for a complete one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.catalogue import Catalogue, now_iso
+from archive.errors import ArchiveError
+from archive.jobs import Paths, open_archive
+from archive.settings import Settings
+from archive.verify import VerifyReport, verify_archive
+from archive.warcstore import OPEN_SUFFIX, RecordRef
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+PARTIAL = ".partial"
+MANIFEST_FORMAT = 1
+CHUNK = 1 << 20
+
+
+class BackupError(ArchiveError):
+    """A backup cannot be written, checked or restored; the message names the file."""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a backup: path relative to the backup (POSIX), size and SHA-256."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class BackupSummary:
+    """What a backup or a restore holds."""
+
+    files: list[FileEntry]
+    releases: int
+
+    @property
+    def bytes(self) -> int:
+        """Total size of the files."""
+        return sum(f.size for f in self.files)
+
+
+# -- backup -----------------------------------------------------------------------------------
+def backup_archive(data_dir: Path, target: Path) -> BackupSummary:
+    """Write a consistent snapshot of a data directory into `target` (empty or absent)."""
+    paths = Paths(data_dir)
+    if not paths.catalogue.is_file():
+        raise BackupError(f"no archive in {data_dir}: {paths.catalogue.name} is missing")
+    _check_empty(target, f"{target} is not empty: a backup goes into an empty or new folder")
+    partial = target / PARTIAL
+    (partial / paths.warc.name).mkdir(parents=True)
+    try:
+        entries, releases = _write_snapshot(paths, partial)
+    except (ArchiveError, OSError):
+        shutil.rmtree(partial, ignore_errors=True)  # a failure cleans up; a kill leaves .partial
+        raise
+    _publish(partial, target)
+    return BackupSummary(entries, releases)
+
+
+def _write_snapshot(paths: Paths, partial: Path) -> tuple[list[FileEntry], int]:
+    """Copy databases, then WARC files, then write the manifest, all into `partial`."""
+    entries = [_snapshot_db(db, partial) for db in sorted(paths.data_dir.glob("*.sqlite"))]
+    snapshot = Catalogue(partial / paths.catalogue.name, read_only=True)
+    try:
+        last = _last_records(snapshot)
+        releases = _count_releases(snapshot)
+    finally:
+        snapshot.close()
+    entries += _copy_warcs(paths.warc, partial, last)
+    manifest = {"format": MANIFEST_FORMAT, "created": now_iso(),
+                "source": str(paths.data_dir.resolve()), "pressroom": pressroom_version(),
+                "releases": releases, "files": [asdict(e) for e in entries]}
+    _write_durably(partial / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    return entries, releases
+
+
+def pressroom_version() -> str:
+    """Return the installed pressroom version, or 'unknown'."""
+    try:
+        return package_version("pressroom")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _check_empty(folder: Path, message: str) -> None:
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise BackupError(message)
+
+
+def _snapshot_db(source: Path, root: Path) -> FileEntry:
+    copy = root / source.name
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(copy)
+    try:
+        src.backup(dst)  # one step: one read transaction, so one committed state of the source
+        dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
+    except sqlite3.Error as exc:
+        raise BackupError(f"{source}: cannot back up the database: {exc}") from exc
+    finally:
+        dst.close()
+        src.close()
+    return _entry(copy, root)
+
+
+def _last_records(catalogue: Catalogue) -> dict[str, RecordRef]:
+    """Return, for each WARC file the catalogue points into, its last referenced record."""
+    last: dict[str, RecordRef] = {}
+    for ref in catalogue.record_refs():
+        seen = last.get(ref.file)
+        if seen is None or ref.offset + ref.length > seen.offset + seen.length:
+            last[ref.file] = ref
+    return last
+
+
+def _count_releases(catalogue: Catalogue) -> int:
+    row = catalogue.db.execute(
+        "SELECT COUNT(DISTINCT document_id) FROM cleaned WHERE is_release = 1").fetchone()
+    return int(row[0])
+
+
+def _copy_warcs(source: Path, root: Path, last: dict[str, RecordRef]) -> list[FileEntry]:
+    """Copy closed WARC files whole and open ones up to the snapshot's last record."""
+    found: dict[str, bool] = {}  # final name -> still open when listed
+    for path in sorted(source.iterdir()) if source.is_dir() else []:
+        if path.name.endswith(".warc.gz"):
+            found[path.name] = False  # closed wins if a rename made the listing show both
+        elif path.name.endswith(".warc.gz" + OPEN_SUFFIX):
+            found.setdefault(path.name.removesuffix(OPEN_SUFFIX), True)
+    entries = []
+    for name, is_open in sorted(found.items()):
+        copy = root / source.name / name
+        if not is_open:
+            entries.append(_copy_file(source / name, copy, None, root))
+        elif name in last:
+            entries.append(_copy_open(source / (name + OPEN_SUFFIX), copy, last[name], root))
+        else:
+            logger.info("%s%s holds nothing the snapshot references: not copied", name, OPEN_SUFFIX)
+    for name in sorted(set(last) - set(found)):
+        logger.warning("the catalogue points into %s, which is not in %s", name, source)
+    return entries
+
+
+def _copy_open(path: Path, copy: Path, ref: RecordRef, root: Path) -> FileEntry:
+    try:
+        end = exchange_end(path, ref)
+        return _copy_file(path, copy, end, root)
+    except FileNotFoundError:  # the crawl closed the file since it was listed
+        final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+        return _copy_file(final, copy, exchange_end(final, ref), root)
+
+
+def exchange_end(path: Path, ref: RecordRef) -> int:
+    """Return where the exchange of a record ends: after its request record when one follows."""
+    end = ref.offset + ref.length
+    with path.open("rb") as fh:
+        fh.seek(ref.offset)
+        records = ArchiveIterator(fh, check_digests=False)
+        try:
+            first = next(records)
+            record_id = first.rec_headers.get_header("WARC-Record-ID")
+            second = next(records)
+            if (second.rec_type == "request" and record_id
+                    and second.rec_headers.get_header("WARC-Concurrent-To") == record_id):
+                second.content_stream().read()
+                records.read_to_end(second)
+                end = records.get_record_offset() + records.get_record_length()  # absolute
+        except StopIteration:
+            pass
+        except Exception as exc:  # a torn record being written after the exchange: stop before it
+            logger.debug("%s: no complete record after byte %d: %s", path.name, end, exc)
+    return end
+
+
+def _copy_file(source: Path, copy: Path, limit: int | None, root: Path) -> FileEntry:
+    """Copy a file (its first `limit` bytes when given), fsync it and return its entry."""
+    digest = hashlib.sha256()
+    size = 0
+    with source.open("rb") as src, copy.open("xb") as out:
+        while limit is None or size < limit:
+            chunk = src.read(CHUNK if limit is None else min(CHUNK, limit - size))
+            if not chunk:
+                break
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    if limit is not None and size < limit:
+        raise BackupError(f"{source}: {size} bytes, the catalogue references {limit}")
+    return FileEntry(copy.relative_to(root).as_posix(), size, digest.hexdigest())
+
+
+def _entry(path: Path, root: Path) -> FileEntry:
+    with path.open("rb") as fh:
+        os.fsync(fh.fileno())
+    return FileEntry(path.relative_to(root).as_posix(), path.stat().st_size, sha256_of(path))
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with path.open("xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """Move the finished backup out of `.partial`, the manifest last."""
+    for child in sorted(partial.iterdir()):
+        if child.name != MANIFEST:
+            os.replace(child, target / child.name)
+    fsync_dir(target)
+    os.replace(partial / MANIFEST, target / MANIFEST)
+    partial.rmdir()
+    fsync_dir(target)
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a folder's renames durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- restore ----------------------------------------------------------------------------------
+def read_manifest(backup: Path) -> tuple[dict[str, Any], list[FileEntry]]:
+    """Read a complete backup's manifest; refuse an interrupted or foreign folder."""
+    if not backup.is_dir():
+        raise BackupError(f"{backup}: no such backup folder")
+    if (backup / PARTIAL).exists():
+        raise BackupError(f"{backup} is an interrupted backup ({PARTIAL} is still there): "
+                          "it cannot be restored; take a new backup")
+    path = backup / MANIFEST
+    if not path.is_file():
+        raise BackupError(f"{backup}: no {MANIFEST}, so not a complete pressroom backup")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        entries = [FileEntry(str(f["path"]), int(f["size"]), str(f["sha256"]))
+                   for f in manifest["files"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BackupError(f"{path}: unreadable manifest: {exc}") from None
+    for entry in entries:
+        parts = PurePosixPath(entry.path)
+        if parts.is_absolute() or ".." in parts.parts or not parts.parts:
+            raise BackupError(f"{path}: file path {entry.path!r} leaves the backup folder")
+    return manifest, entries
+
+
+def check_backup(backup: Path, entries: list[FileEntry]) -> None:
+    """Check every file of a backup against its manifest size and SHA-256."""
+    for entry in entries:
+        path = backup / entry.path
+        if not path.is_file():
+            raise BackupError(f"{entry.path}: listed in the manifest, missing from {backup}")
+        size = path.stat().st_size
+        if size != entry.size:
+            raise BackupError(f"{entry.path}: {size} bytes, the manifest says {entry.size}")
+        if sha256_of(path) != entry.sha256:
+            raise BackupError(f"{entry.path}: SHA-256 differs from the manifest "
+                              "(the file was changed or damaged)")
+
+
+def restore_archive(backup: Path, settings: Settings) -> BackupSummary:
+    """Check a backup, copy it into the (empty) data directory and verify the result."""
+    manifest, entries = read_manifest(backup)
+    data_dir = settings.data_dir
+    _check_empty(data_dir, f"refusing to restore into {data_dir}: it is not empty "
+                           "(restore into an empty or new data directory)")
+    check_backup(backup, entries)
+    for entry in entries:
+        target = data_dir / entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(backup / entry.path, target)
+        with target.open("rb") as fh:
+            os.fsync(fh.fileno())
+    for folder in {(data_dir / e.path).parent for e in entries}:
+        fsync_dir(folder)
+    report = verify_restored(settings)
+    if not report.ok:
+        raise BackupError(f"the restored archive in {data_dir} fails verification "
+                          f"({len(report.problems)} problems), first: {report.problems[0]}")
+    return BackupSummary(entries, int(manifest.get("releases", 0)))
+
+
+def verify_restored(settings: Settings) -> VerifyReport:
+    """Run `pressroom verify`'s check on a data directory."""
+    with open_archive(settings) as (catalogue, store):
+        return verify_archive(catalogue, store)
+
+
+def rebuild_index(data_dir: Path, config_file: str | None = None) -> str:
+    """Rebuild the search index in a subprocess (archive/ does not import the indexer)."""
+    argv = [sys.executable, "-m", "webapp", "index", "--rebuild", "--data-dir", str(data_dir)]
+    if config_file:
+        argv += ["--config", config_file]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines() or ["no message"]
+        raise BackupError(f"the archive is restored but the index rebuild failed ({lines[-1]}); "
+                          f"run: pressroom index --rebuild --data-dir {data_dir}")
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else "index rebuilt"
