@@ -1,0 +1,394 @@
+"""What the archive holds and how its crawls went: runs, sizes, extraction problems, coverage.
+
+Read-only over the catalogue. Figures come from SQL aggregation: run counters from each run's
+`stats` JSON (one small row per run, not the fetch log, which grows by every page of every
+crawl), releases from one pass over the latest cleaned version of each document.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sqlite3
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archive.catalogue import Catalogue
+from archive.errors import ArchiveError
+from archive.jobs import Paths
+from archive.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+RECENT_RUNS = 5
+PROBLEM_KINDS = ("no-date", "no-body", "no-country")
+# what a run's counters say about the pages it handled, by the fetch log's outcome names
+PAGE_OUTCOMES = {"new": "new", "changed": "changed", "unchanged": "unchanged",
+                 "redirect": "redirects", "retry": "retries"}
+
+# One pass over the latest release version of each document (as Catalogue.releases() reads
+# them): each release's JSON is parsed once into a few small columns (MATERIALIZED, so that the
+# counts and the problem lists below read those columns rather than parse the JSON again).
+RELEASE_ROWS = """
+WITH latest AS (SELECT document_id, MAX(version) AS version FROM cleaned
+                WHERE is_release = 1 GROUP BY document_id),
+j AS (SELECT c.site, c.release_id,
+             json_extract(c.release, '$.url', '$.published', '$.language', '$.countries') AS meta,
+             length(trim(coalesce(json_extract(c.release, '$.body'), ''))) AS body_length
+      FROM cleaned c JOIN latest l ON l.document_id = c.document_id AND l.version = c.version
+      WHERE c.is_release = 1),
+r AS MATERIALIZED (
+      SELECT site, release_id, json_extract(meta, '$[0]') AS url,
+             CASE WHEN coalesce(json_extract(meta, '$[1]'), '')
+                       GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]*'
+                  THEN substr(json_extract(meta, '$[1]'), 1, 7) END AS month,
+             coalesce(json_extract(meta, '$[2]'), 'und') AS language,
+             body_length = 0 AS no_body,
+             coalesce(json_array_length(meta, '$[3]'), 0) = 0 AS no_country
+      FROM j)
+"""
+PROBLEM_WHERE = {"no-date": "month IS NULL", "no-body": "no_body", "no-country": "no_country"}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One crawl run of a site and its counters."""
+
+    id: int
+    site: str
+    state: str
+    started: str
+    finished: str | None
+    seconds: float | None
+    fetched: int
+    new: int
+    changed: int
+    unchanged: int
+    failed: dict[str, int]
+    skipped_robots: int
+    live: bool  # no counters stored (still running, or killed): counted from its fetch log
+
+    @property
+    def failed_total(self) -> int:
+        """Failed fetches, all reasons together."""
+        return sum(self.failed.values())
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A release whose extraction missed something staff can fix with page rules."""
+
+    kind: str
+    site: str
+    url: str
+    release_id: str
+
+
+@dataclass
+class SiteStatus:
+    """One site: its latest runs, next scheduled run and how many releases it gave."""
+
+    key: str
+    name: str
+    configured: bool
+    runs: list[RunSummary]
+    run_count: int
+    next_run: datetime | None
+    releases: int
+
+
+@dataclass
+class Coverage:
+    """Releases per site, language and month of publication (latest version of each)."""
+
+    counts: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    undated: dict[str, int] = field(default_factory=dict)
+
+    def series(self, site: str | None = None) -> tuple[list[str], dict[str, list[int]]]:
+        """Return every month from the first to the last (gaps as zero) and counts by language."""
+        sites = [site] if site is not None else list(self.counts)
+        by_language: dict[str, Counter[str]] = {}
+        for key in sites:
+            for language, counts in self.counts.get(key, {}).items():
+                by_language.setdefault(language, Counter()).update(counts)
+        seen = [m for c in by_language.values() for m in c]
+        months = months_between(min(seen), max(seen)) if seen else []
+        return months, {lang: [c.get(m, 0) for m in months] for lang, c in sorted(by_language.items())}
+
+    def total(self, site: str | None = None) -> int:
+        """Count the dated releases of a site (or of all sites)."""
+        sites = [site] if site is not None else list(self.counts)
+        return sum(n for key in sites for months in self.counts.get(key, {}).values()
+                   for n in months.values())
+
+
+@dataclass
+class RunTotals:
+    """Counters summed over every run, for the metrics."""
+
+    runs: dict[tuple[str, str], int] = field(default_factory=dict)        # (site, state)
+    fetched: dict[str, int] = field(default_factory=dict)                 # site
+    pages: dict[tuple[str, str], int] = field(default_factory=dict)       # (site, outcome)
+    failures: dict[tuple[str, str], int] = field(default_factory=dict)    # (site, reason)
+
+
+@dataclass(frozen=True)
+class SchedulerState:
+    """What DATA_DIR/schedule.json says of the built-in scheduler."""
+
+    state: str
+    pid: int | None
+    heartbeat: str | None
+    alive: bool  # said it was running and gave a sign of life within two poll intervals
+
+
+@dataclass
+class ArchiveStatus:
+    """Everything the status page and `pressroom status` say about the archive."""
+
+    generated: datetime
+    exists: bool
+    sites: list[SiteStatus]
+    warc_files: int
+    warc_bytes: int
+    catalogue_bytes: int
+    releases: int
+    problem_counts: dict[str, int]
+    problems: list[Problem]
+    coverage: Coverage
+    totals: RunTotals
+    schedule_note: str | None = None
+    scheduler: SchedulerState | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the status as JSON-ready data."""
+        return {
+            "generated": self.generated.isoformat(timespec="seconds"), "exists": self.exists,
+            "sites": [{**{k: v for k, v in asdict(s).items() if k != "runs"},
+                       "next_run": s.next_run.isoformat(timespec="seconds") if s.next_run else None,
+                       "runs": [{**asdict(r), "failed_total": r.failed_total} for r in s.runs]}
+                      for s in self.sites],
+            "schedule_note": self.schedule_note,
+            "scheduler": asdict(self.scheduler) if self.scheduler else None,
+            "archive": {"warc_files": self.warc_files, "warc_bytes": self.warc_bytes,
+                        "catalogue_bytes": self.catalogue_bytes, "releases": self.releases},
+            "problems": {"counts": self.problem_counts,
+                         "listed": [asdict(p) for p in self.problems]},
+            "coverage": {"months": self.coverage.counts, "undated": self.coverage.undated},
+        }
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Return the months from `first` to `last` (YYYY-MM), both included.
+
+    >>> months_between("2023-11", "2024-02")
+    ['2023-11', '2023-12', '2024-01', '2024-02']
+    """
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def gather_status(settings: Settings, now: datetime | None = None, problem_limit: int = 20,
+                  recent_runs: int = RECENT_RUNS) -> ArchiveStatus:
+    """Read the data directory's catalogue and files into an ArchiveStatus (never writes)."""
+    now = now or datetime.now(UTC)
+    paths = Paths(settings.data_dir)
+    warc_files, warc_bytes = _folder_size(paths.warc)
+    catalogue_bytes = sum(_size(paths.catalogue.with_name(paths.catalogue.name + suffix))
+                          for suffix in ("", "-wal"))
+    next_runs, note = scheduled_runs(settings, now)
+    scheduler = scheduler_state(settings, now)
+    status = ArchiveStatus(generated=now, exists=paths.catalogue.exists(), sites=[],
+                           warc_files=warc_files, warc_bytes=warc_bytes,
+                           catalogue_bytes=catalogue_bytes, releases=0,
+                           problem_counts=dict.fromkeys(PROBLEM_KINDS, 0), problems=[],
+                           coverage=Coverage(), totals=RunTotals(), schedule_note=note,
+                           scheduler=scheduler)
+    runs: dict[str, list[RunSummary]] = {}
+    if status.exists:
+        catalogue = Catalogue(paths.catalogue, read_only=True)
+        try:
+            db = catalogue.db
+            runs = recent_runs_by_site(db, recent_runs, now)
+            status.totals = run_totals(db)
+            status.coverage, status.problem_counts, status.problems = release_figures(
+                db, problem_limit)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"{paths.catalogue}: cannot read the catalogue: {exc}") from exc
+        finally:
+            catalogue.close()
+    status.releases = sum(status.coverage.undated.values()) + status.coverage.total()
+    status.sites = _sites(settings, status, runs, next_runs)
+    return status
+
+
+def _sites(settings: Settings, status: ArchiveStatus, runs: dict[str, list[RunSummary]],
+           next_runs: dict[str, datetime]) -> list[SiteStatus]:
+    keys = list(settings.sites) + sorted(
+        ({s for s, _ in status.totals.runs} | set(status.coverage.counts)
+         | set(status.coverage.undated)) - set(settings.sites))
+    sites = []
+    for key in keys:
+        config = settings.sites.get(key)
+        sites.append(SiteStatus(
+            key=key, name=config.name if config else key, configured=config is not None,
+            runs=runs.get(key, []),
+            run_count=sum(n for (s, _), n in status.totals.runs.items() if s == key),
+            next_run=next_runs.get(key),
+            releases=status.coverage.total(key) + status.coverage.undated.get(key, 0)))
+    return sites
+
+
+def scheduled_runs(settings: Settings, now: datetime) -> tuple[dict[str, datetime], str | None]:
+    """Return the next run of each site from archive.schedule, or why there is none."""
+    try:
+        schedule = importlib.import_module("archive.schedule")
+    except ImportError:
+        return {}, "not scheduled"
+    try:
+        found = schedule.next_runs(settings, now)
+    except (ArchiveError, ValueError) as exc:
+        return {}, f"schedule error: {exc}"
+    return {str(k): v for k, v in dict(found).items() if isinstance(v, datetime)}, None
+
+
+def scheduler_state(settings: Settings, now: datetime) -> SchedulerState | None:
+    """Read the scheduler's schedule.json (None when no scheduler ever ran here)."""
+    try:
+        read_state = importlib.import_module("archive.schedule").read_state
+    except (ImportError, AttributeError):
+        return None
+    state = read_state(settings.data_dir)
+    if not state:
+        return None
+    heartbeat = state.get("heartbeat")
+    try:
+        age = (now - datetime.fromisoformat(heartbeat)).total_seconds() if heartbeat else None
+        poll = float(state.get("poll") or settings.schedule.poll)
+    except (TypeError, ValueError):
+        age, poll = None, settings.schedule.poll
+    alive = state.get("state") in ("idle", "running") and age is not None and age <= 2 * poll + 5
+    pid = state.get("pid")
+    return SchedulerState(state=str(state.get("state") or "unknown"),
+                          pid=pid if isinstance(pid, int) else None,
+                          heartbeat=heartbeat if isinstance(heartbeat, str) else None, alive=alive)
+
+
+def recent_runs_by_site(db: sqlite3.Connection, limit: int, now: datetime) -> dict[str, list[RunSummary]]:
+    """Return the latest `limit` runs of every site, newest first."""
+    rows = db.execute(
+        "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY site ORDER BY id DESC) AS rank"
+        " FROM runs) WHERE rank <= ? ORDER BY site, id DESC", (limit,)).fetchall()
+    live = _live_counts(db, [r["id"] for r in rows if r["stats"] is None])
+    runs: dict[str, list[RunSummary]] = {}
+    for row in rows:
+        runs.setdefault(row["site"], []).append(_run(row, live.get(row["id"]), now))
+    return runs
+
+
+def _run(row: sqlite3.Row, live: dict[str, Any] | None, now: datetime) -> RunSummary:
+    stats: dict[str, Any] = json.loads(row["stats"]) if row["stats"] else (live or {})
+    started = datetime.fromisoformat(row["started"])
+    end = datetime.fromisoformat(row["finished"]) if row["finished"] else (
+        now if row["state"] == "running" else None)
+    return RunSummary(
+        id=row["id"], site=row["site"], state=row["state"], started=row["started"],
+        finished=row["finished"], seconds=(end - started).total_seconds() if end else None,
+        fetched=int(stats.get("fetched", 0)), new=int(stats.get("new", 0)),
+        changed=int(stats.get("changed", 0)), unchanged=int(stats.get("unchanged", 0)),
+        failed={str(k): int(v) for k, v in sorted((stats.get("failed") or {}).items())},
+        skipped_robots=int(stats.get("skipped_robots", 0)), live=row["stats"] is None)
+
+
+def _live_counts(db: sqlite3.Connection, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Count the fetch log of runs without stored counters (uses the fetches_run index)."""
+    counts: dict[int, dict[str, Any]] = {}
+    for run_id in run_ids:
+        stats: dict[str, Any] = {"fetched": 0, "failed": {}}
+        for outcome, reason, n, answered in db.execute(
+                "SELECT outcome, reason, COUNT(*), SUM(http_status IS NOT NULL) FROM fetches"
+                " WHERE run_id = ? GROUP BY outcome, reason", (run_id,)):
+            stats["fetched"] += int(answered or 0)
+            if outcome == "failed":
+                stats["failed"][reason or "unknown"] = stats["failed"].get(reason or "unknown", 0) + n
+            elif outcome in ("new", "changed", "unchanged"):
+                stats[outcome] = stats.get(outcome, 0) + n
+        counts[run_id] = stats
+    return counts
+
+
+def run_totals(db: sqlite3.Connection) -> RunTotals:
+    """Sum the counters of every run by site (stored runs from their stats, the others live)."""
+    totals = RunTotals()
+    for site, state, n in db.execute("SELECT site, state, COUNT(*) FROM runs GROUP BY site, state"):
+        totals.runs[(site, state)] = n
+    columns = ", ".join(f"SUM(coalesce(json_extract(stats, '$.{key}'), 0))"
+                        for key in ("fetched", *PAGE_OUTCOMES.values()))
+    for site, fetched, *values in db.execute(
+            f"SELECT site, {columns} FROM runs WHERE stats IS NOT NULL GROUP BY site"):
+        totals.fetched[site] = int(fetched)
+        for outcome, value in zip(PAGE_OUTCOMES, values, strict=True):
+            totals.pages[(site, outcome)] = int(value)
+    for site, kind, reason, value in db.execute(
+            "SELECT r.site, 'failed', j.key, SUM(j.value) FROM runs r, json_each(r.stats, '$.failed') j"
+            " WHERE r.stats IS NOT NULL GROUP BY r.site, j.key UNION ALL "
+            "SELECT r.site, 'refused', j.key, SUM(j.value) FROM runs r, json_each(r.stats, '$.refused') j"
+            " WHERE r.stats IS NOT NULL GROUP BY r.site, j.key"):
+        totals.pages[(site, kind)] = totals.pages.get((site, kind), 0) + int(value)
+        if kind == "failed":
+            totals.failures[(site, reason)] = int(value)
+    for site, outcome, reason, n, answered in db.execute(
+            "SELECT r.site, f.outcome, f.reason, COUNT(*), SUM(f.http_status IS NOT NULL)"
+            " FROM runs r JOIN fetches f ON f.run_id = r.id WHERE r.stats IS NULL"
+            " GROUP BY r.site, f.outcome, f.reason"):
+        totals.fetched[site] = totals.fetched.get(site, 0) + int(answered or 0)
+        if outcome in PAGE_OUTCOMES or outcome in ("failed", "refused"):
+            totals.pages[(site, outcome)] = totals.pages.get((site, outcome), 0) + n
+        if outcome == "failed":
+            key = (site, reason or "unknown")
+            totals.failures[key] = totals.failures.get(key, 0) + n
+    return totals
+
+
+def release_figures(db: sqlite3.Connection, limit: int) -> tuple[Coverage, dict[str, int], list[Problem]]:
+    """Count releases by site, language and month and the problems of each kind, and list up to
+    `limit` releases of each problem kind, in one pass over the releases."""
+    sums = ", ".join(f"SUM({PROBLEM_WHERE[k]})" for k in PROBLEM_KINDS)
+    counts = f"SELECT 'count', site, language, month, COUNT(*), {sums} FROM r GROUP BY site, language, month"
+    lists = [f"SELECT * FROM (SELECT '{kind}', site, url, release_id, 0, 0, 0, 0 FROM r WHERE "
+             f"{PROBLEM_WHERE[kind]} ORDER BY site, url LIMIT {int(limit)})" for kind in PROBLEM_KINDS]
+    coverage = Coverage()
+    problem_counts = dict.fromkeys(PROBLEM_KINDS, 0)
+    found = []
+    for kind, site, a, b, n, *kinds in db.execute(RELEASE_ROWS + " UNION ALL ".join([counts, *lists])):
+        if kind != "count":
+            found.append(Problem(kind, site, a or "", b or ""))
+        elif b is None:  # no usable publication date
+            coverage.undated[site] = coverage.undated.get(site, 0) + n
+        else:
+            coverage.counts.setdefault(site, {}).setdefault(a, {})[b] = n
+        for name, count in zip(PROBLEM_KINDS, kinds, strict=True):
+            problem_counts[name] += int(count or 0)
+    return coverage, problem_counts, found
+
+
+def _folder_size(folder: Path) -> tuple[int, int]:
+    if not folder.is_dir():
+        return 0, 0
+    sizes = [_size(p) for p in folder.iterdir() if p.is_file()]
+    return len(sizes), sum(sizes)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone between listing and stat (a WARC file renamed on close)
+        return 0

@@ -1,0 +1,331 @@
+"""Status, coverage and metrics on a real archive: the sample site crawled, cleaned and indexed,
+plus a planted undated release and a run still going. Expected figures come from the catalogue
+itself (SQL over the fetch log, the releases as the archive yields them), never hard-coded."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from archive.catalogue import Catalogue
+from archive.importer import import_paths
+from archive.jobs import Paths, open_archive
+from archive.release import Release, release_id
+from archive.settings import Settings, load_settings
+from archive.status import gather_status, months_between
+from indexer.build import rebuild
+from indexer.status import index_status
+from tests.conftest import crawl_sample_site, pressroom
+from webapp import create_app
+from webapp.report import cached_report
+
+PLANTED_URL = "https://planted.example.org/news/undated-<script>alert('xss')</script>"
+PLANTED_SITE = "planted"
+LIVE_SITE = "live-site"
+
+
+def plant(data: Path) -> None:
+    """Add a release with no date and no country, and a run still going with three fetches."""
+    settings = load_settings(overrides={"data_dir": str(data)}, environ={})
+    page = data.parent / "undated.html"
+    page.write_text("<html><body><p>An undated page</p></body></html>", encoding="utf-8")
+    with open_archive(settings) as (catalogue, store):
+        import_paths([page], catalogue, store, PLANTED_SITE, PLANTED_URL, [])
+        row = next(r for r in catalogue.versions_to_clean() if r.site == PLANTED_SITE)
+        release = Release(id=release_id(row.document_url), url=PLANTED_URL, site=PLANTED_SITE,
+                          language="en", title="An undated release", published=None,
+                          body="Text that a page rule found, without any date.").to_json()
+        with catalogue.transaction():
+            catalogue.save_cleaned(row, release, None)
+        run_id, _ = catalogue.start_run(LIVE_SITE, os.getpid())
+        with catalogue.transaction():
+            for url, outcome, status, reason in (("https://live.example.org/a", "new", 200, None),
+                                                 ("https://live.example.org/b", "failed", 404, "http-404"),
+                                                 ("https://live.example.org/c", "failed", None, "timeout")):
+                catalogue.log_fetch(run_id, url, outcome, http_status=status, reason=reason)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("status") / "data"
+    crawl_sample_site(data)
+    plant(data)
+    rebuild(data, procs=1)
+    return data
+
+
+@pytest.fixture(scope="module")
+def settings(data_dir: Path) -> Settings:
+    return load_settings(overrides={"data_dir": str(data_dir)}, environ={})
+
+
+@pytest.fixture(scope="module")
+def app(data_dir: Path) -> Flask:
+    return create_app({"DATA_DIR": str(data_dir), "TESTING": True, "SEARCH_BURST": 1000.0})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def db(data_dir: Path) -> Iterator[sqlite3.Connection]:
+    with closing(sqlite3.connect(f"{Paths(data_dir).catalogue.as_uri()}?mode=ro", uri=True)) as conn:
+        yield conn
+
+
+def latest_releases(data_dir: Path) -> list[dict[str, Any]]:
+    catalogue = Catalogue(Paths(data_dir).catalogue, read_only=True)
+    try:
+        return list(catalogue.releases())
+    finally:
+        catalogue.close()
+
+
+def expected_months(data_dir: Path) -> Counter[str]:
+    return Counter(r["published"][:7] for r in latest_releases(data_dir) if r.get("published"))
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "lxml")
+
+
+def scrape(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(response.get_data(as_text=True))
+            for s in family.samples}
+
+
+# -- archive and index status ------------------------------------------------------------------
+def test_run_counts_and_fetch_counters_equal_the_catalogue(settings: Settings,
+                                                          db: sqlite3.Connection) -> None:
+    status = gather_status(settings)
+    sites = {s.key: s for s in status.sites}
+    for site, runs in db.execute("SELECT site, COUNT(*) FROM runs GROUP BY site"):
+        assert sites[site].run_count == runs
+    crawled = db.execute("SELECT site FROM runs WHERE site LIKE '127.0.0.1-%'").fetchone()[0]
+    for run in sites[crawled].runs + sites[LIVE_SITE].runs:
+        by_outcome = dict(db.execute("SELECT outcome, COUNT(*) FROM fetches WHERE run_id = ?"
+                                     " GROUP BY outcome", (run.id,)).fetchall())
+        answered = db.execute("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND http_status IS NOT"
+                              " NULL", (run.id,)).fetchone()[0]
+        reasons = dict(db.execute("SELECT reason, COUNT(*) FROM fetches WHERE run_id = ? AND"
+                                  " outcome = 'failed' GROUP BY reason", (run.id,)).fetchall())
+        assert run.fetched == answered > 0
+        assert (run.new, run.changed, run.unchanged) == tuple(
+            by_outcome.get(k, 0) for k in ("new", "changed", "unchanged"))
+        assert run.failed == reasons
+    live = sites[LIVE_SITE].runs[0]
+    assert live.live and live.state == "running" and live.failed == {"http-404": 1, "timeout": 1}
+    assert sites[crawled].runs[0].skipped_robots > 0 and not sites[crawled].runs[0].live
+
+
+def test_coverage_months_sum_to_the_releases(settings: Settings, data_dir: Path) -> None:
+    status = gather_status(settings)
+    releases = latest_releases(data_dir)
+    months, series = status.coverage.series()
+    by_month = expected_months(data_dir)
+    assert months == months_between(min(by_month), max(by_month))
+    assert [sum(v[i] for v in series.values()) for i in range(len(months))] == \
+        [by_month.get(m, 0) for m in months]
+    assert 0 in [by_month.get(m, 0) for m in months]  # gaps are there, and shown as zero
+    by_language = Counter(r["language"] for r in releases if r.get("published"))
+    assert {lang: sum(v) for lang, v in series.items()} == by_language
+    undated = sum(1 for r in releases if not r.get("published"))
+    assert undated == 1 and status.coverage.undated == {PLANTED_SITE: 1}
+    assert status.coverage.total() + undated == status.releases == len(releases)
+
+
+def test_planted_extraction_problem_is_listed(settings: Settings, data_dir: Path) -> None:
+    status = gather_status(settings)
+    releases = latest_releases(data_dir)
+    assert status.problem_counts["no-date"] == sum(1 for r in releases if not r.get("published"))
+    assert status.problem_counts["no-country"] == sum(1 for r in releases if not r.get("countries"))
+    assert status.problem_counts["no-body"] == sum(1 for r in releases if not r["body"].strip())
+    listed = {(p.kind, p.site, p.url) for p in status.problems}
+    assert ("no-date", PLANTED_SITE, PLANTED_URL) in listed
+    assert ("no-country", PLANTED_SITE, PLANTED_URL) in listed
+
+
+def test_index_status_reads_the_index_and_says_when_there_is_none(data_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    found = index_status(data_dir)
+    assert found.exists and found.current and found.documents == len(latest_releases(data_dir))
+    assert found.bytes > 0 and found.last_commit is not None
+    missing = index_status(tmp_path)
+    assert not missing.exists and not missing.current and "no index yet" in (missing.problem or "")
+
+
+# -- the command -------------------------------------------------------------------------------
+def test_status_command_json_shape(data_dir: Path, db: sqlite3.Connection) -> None:
+    result = pressroom("status", "--json", "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) >= {"generated", "sites", "archive", "problems", "coverage", "index"}
+    assert report["index"]["documents"] == len(latest_releases(data_dir))
+    assert report["archive"]["releases"] == len(latest_releases(data_dir))
+    warc = Paths(data_dir).warc
+    assert report["archive"]["warc_bytes"] == sum(p.stat().st_size for p in warc.iterdir())
+    runs = {r["id"]: r for s in report["sites"] for r in s["runs"]}
+    for run_id, new in db.execute("SELECT run_id, COUNT(*) FROM fetches WHERE outcome = 'new'"
+                                  " GROUP BY run_id"):
+        assert runs[run_id]["new"] == new
+    assert {"id", "state", "started", "seconds", "fetched", "failed"} <= set(next(iter(runs.values())))
+    assert all(s["next_run"] is None or isinstance(s["next_run"], str) for s in report["sites"])
+    assert PLANTED_URL in {p["url"] for p in report["problems"]["listed"]}
+
+
+def test_status_command_text_and_an_empty_data_dir(data_dir: Path, tmp_path: Path) -> None:
+    result = pressroom("status", "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    assert f"no-date: {PLANTED_SITE} {PLANTED_URL}" in result.stdout
+    assert "index: " in result.stdout and "no index yet" not in result.stdout
+    empty = pressroom("status", "--data-dir", str(tmp_path / "nothing"))
+    assert empty.returncode == 0, empty.stderr
+    assert "no index yet" in empty.stdout and "no catalogue yet" in empty.stdout
+    assert not (tmp_path / "nothing" / "catalogue.sqlite").exists()  # read-only: created nothing
+
+
+# -- the web pages -----------------------------------------------------------------------------
+def test_status_page_chart_table_runs_and_problems(client: FlaskClient, data_dir: Path,
+                                                  db: sqlite3.Connection) -> None:
+    response = client.get("/status")
+    assert response.status_code == 200
+    page = soup(response)
+    by_month = expected_months(data_dir)
+    months = months_between(min(by_month), max(by_month))
+    svg = page.select_one("svg.coverage-chart#coverage-chart")
+    assert svg is not None and svg.find("title").get_text() and svg.find("desc").get_text()
+    groups = svg.select("g.month")
+    assert [g["data-month"] for g in groups] == months
+    assert [int(g["data-count"]) for g in groups] == [by_month.get(m, 0) for m in months]
+    for group in groups:
+        bars = sum(int(r["data-count"]) for r in group.select("rect.bar"))
+        assert bars == int(group["data-count"])
+        assert (group.select_one("rect.zero") is not None) == (bars == 0)
+    rows = page.select("table.coverage-table tbody tr")
+    assert {r["data-month"]: int(r.select_one("td.total").get_text()) for r in rows} == \
+        {m: by_month.get(m, 0) for m in months}
+    run_rows = {int(r["data-run"]): r for r in page.select("table.runs tbody tr")}
+    for run_id, fetched in db.execute("SELECT run_id, COUNT(*) FROM fetches WHERE http_status IS"
+                                      " NOT NULL GROUP BY run_id"):
+        cell = run_rows[run_id].select_one('td[data-field="fetched"]')
+        assert int(cell.get_text()) == fetched
+    no_date = page.select_one('.problem-kind[data-kind="no-date"]')
+    assert PLANTED_URL in [a.get_text() for a in no_date.select("a")]
+    assert "<script>alert('xss')" not in response.get_data(as_text=True)
+    assert page.select_one(".status-index [data-field=documents]").get_text() == \
+        str(len(latest_releases(data_dir)))
+
+
+def test_status_page_site_choice_and_language(client: FlaskClient, db: sqlite3.Connection) -> None:
+    site = db.execute("SELECT site FROM runs WHERE site LIKE '127.0.0.1-%'").fetchone()[0]
+    page = soup(client.get("/status"))
+    links = {a.get_text(): a["href"] for a in page.select(".site-choice a")}
+    assert site in links and PLANTED_SITE not in links  # the planted site has no dated release
+    chosen = soup(client.get(links[site]))
+    assert chosen.select_one(".site-choice a[aria-current]").get_text() == site
+    french = soup(client.get("/status?lang=fr"))
+    assert french.find("h1").get_text() == "État de l'archive"
+    assert french.html["lang"] == "fr"
+
+
+def test_search_page_shows_the_compact_coverage(client: FlaskClient, data_dir: Path) -> None:
+    page = soup(client.get("/"))
+    mini = page.select_one(".coverage-mini")
+    assert mini is not None
+    assert mini.select_one("a")["href"].startswith("/status")
+    by_month = expected_months(data_dir)
+    bars = mini.select("svg rect.month")
+    assert len(bars) == len(months_between(min(by_month), max(by_month)))
+    assert sum(int(b["data-count"]) for b in bars) == sum(by_month.values())
+    assert str(len(latest_releases(data_dir))) in mini.get_text()
+
+
+def test_status_pages_without_an_archive(tmp_path: Path) -> None:
+    app = create_app({"DATA_DIR": str(tmp_path / "empty"), "TESTING": True})
+    client = app.test_client()
+    page = soup(client.get("/status"))
+    assert page.select_one(".no-index") is not None
+    samples = scrape(client)
+    assert samples[("pressroom_index_current", ())] == 0
+    assert samples[("pressroom_index_documents", ())] == 0
+
+
+# -- metrics -----------------------------------------------------------------------------------
+def test_metrics_equal_the_catalogue_and_index(client: FlaskClient, data_dir: Path,
+                                               db: sqlite3.Connection) -> None:
+    samples = scrape(client)
+    for site, state, n in db.execute("SELECT site, state, COUNT(*) FROM runs GROUP BY site, state"):
+        assert samples[("pressroom_crawl_runs", (("site", site), ("state", state)))] == n
+    logged = db.execute("SELECT r.site, f.outcome, COUNT(*) FROM fetches f JOIN runs r"
+                        " ON r.id = f.run_id WHERE f.outcome IN ('new', 'changed', 'unchanged',"
+                        " 'redirect', 'failed') GROUP BY r.site, f.outcome").fetchall()
+    assert logged
+    for site, outcome, n in logged:
+        assert samples[("pressroom_pages_fetched_total", (("outcome", outcome), ("site", site)))] == n
+    for site, reason, n in db.execute("SELECT r.site, f.reason, COUNT(*) FROM fetches f JOIN runs r"
+                                      " ON r.id = f.run_id WHERE f.outcome = 'failed'"
+                                      " GROUP BY r.site, f.reason"):
+        assert samples[("pressroom_crawl_failures_total", (("reason", reason), ("site", site)))] == n
+    assert samples[("pressroom_index_documents", ())] == len(latest_releases(data_dir))
+    assert samples[("pressroom_index_bytes", ())] == index_status(data_dir).bytes > 0
+    warc = sum(p.stat().st_size for p in Paths(data_dir).warc.iterdir())
+    assert samples[("pressroom_archive_bytes", (("part", "warc"),))] == warc
+    assert samples[("pressroom_extraction_problems", (("kind", "no-date"),))] == 1
+
+
+def test_search_latency_histogram_counts_searches(client: FlaskClient) -> None:
+    def count(endpoint: str) -> float:
+        return scrape(client).get(("pressroom_search_seconds_count", (("endpoint", endpoint),)), 0.0)
+
+    before_api, before_page = count("api.search"), count("pages.search_page")
+    assert client.get("/api/search?q=migrants").status_code == 200
+    assert client.get("/api/search?q=libya").status_code == 200
+    assert client.get("/?q=migrants").status_code == 200
+    assert count("api.search") == before_api + 2
+    assert count("pages.search_page") == before_page + 1
+    client.get("/status")
+    assert count("api.search") == before_api + 2  # other routes are not searches
+
+
+def test_report_is_cached_briefly(app: Flask, data_dir: Path) -> None:
+    assert cached_report(app) is cached_report(app)
+    fresh = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "STATUS_CACHE_SECONDS": 0})
+    with fresh.app_context():
+        assert cached_report(fresh) is not cached_report(fresh)
+
+
+def test_scheduler_state_from_schedule_json(make_settings: Any) -> None:
+    schedule = pytest.importorskip("archive.schedule", reason="archive/schedule.py not there yet")
+    from datetime import UTC, datetime, timedelta
+
+    settings = make_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    assert gather_status(settings).scheduler is None
+    now = datetime.now(UTC)
+    state = {"pid": 4321, "state": "idle", "poll": 5.0, "heartbeat": now.isoformat()}
+    schedule.write_state(settings.data_dir, state)
+    found = gather_status(settings, now + timedelta(seconds=3)).scheduler
+    assert found is not None and found.alive and found.pid == 4321
+    assert not gather_status(settings, now + timedelta(minutes=5)).scheduler.alive  # type: ignore[union-attr]
+    schedule.write_state(settings.data_dir, {**state, "state": "stopped"})
+    assert not gather_status(settings, now).scheduler.alive  # type: ignore[union-attr]
+    app = create_app({"DATA_DIR": str(settings.data_dir), "TESTING": True})
+    assert soup(app.test_client().get("/status")).select_one("p.scheduler")["data-alive"] == "no"
