@@ -211,7 +211,7 @@ class Evaluator:
     def _bm25(self, fieldname: str, ids: IntArray, weights: FloatArray) -> FloatArray:
         searcher = self.searcher
         field = searcher.schema[fieldname] if fieldname in searcher.schema.names() else None
-        if field is None or not field.scorable:
+        if field is None or not field.scorable or not len(ids):
             return weights
         idf = math.log(self.size / (len(ids) + 1)) + 1     # postings count = document frequency
         average = searcher.avg_field_length(fieldname) or 1.0

@@ -55,6 +55,7 @@ class FacetIndex:
     by_date: list[tuple[int, int]] = field(default_factory=list)  # (yyyymmdd, docnum), sorted
     pubdate: list[int] = field(default_factory=list)              # docnum -> yyyymmdd
     newest_first: Any = None                                      # docnums by date, newest first
+    docs_by_date: Any = None                                      # docnums in by_date's order
 
     @classmethod
     def build(cls, reader: Any) -> FacetIndex:
@@ -73,6 +74,7 @@ class FacetIndex:
         index.by_date = sorted((date, doc) for doc, date in enumerate(index.pubdate))
         dates = np.asarray(index.pubdate, dtype=np.int64)
         index.newest_first = np.lexsort((np.arange(size), -dates))
+        index.docs_by_date = np.asarray([doc for _, doc in index.by_date], dtype=np.int64)
         return index
 
     def filter_bits(self, filters: dict[str, list[str]], date_from: str | None,
@@ -92,7 +94,9 @@ class FacetIndex:
             high = int((date_to or "9999-12-31").replace("-", ""))
             start = bisect.bisect_left(self.by_date, (low, -1))
             end = bisect.bisect_right(self.by_date, (high, self.size))
-            bits &= to_bits((doc for _, doc in self.by_date[start:end]), self.size)
+            inside = np.zeros(self.size, dtype=np.bool_)
+            inside[self.docs_by_date[start:end]] = True
+            bits &= int.from_bytes(np.packbits(inside, bitorder="little").tobytes(), "little")
         return bits
 
     def counts(self, match: int) -> dict[str, list[tuple[str, int]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from indexer.analysis import TOKEN, _fold
@@ -52,27 +53,83 @@ def _matches(text: str, terms: frozenset[str], analyzer: Any) -> list[tuple[int,
     if probes is None:
         return []
     found: list[tuple[int, int, str]] = []
-    for match in WORD.finditer(text):
-        word = match.group()
-        if not probes.search(_fold(word.lower())):
+    last = -1
+    for hit in probes.finditer(text):
+        if hit.start() < last:
             continue
-        for token in analyzer(word):
+        start, end = _word_around(text, hit.start(), hit.end())
+        last = end
+        for token in analyzer(text[start:end]):
             if token.text in terms:
-                found.append((match.start(), match.end(), token.text))
+                found.append((start, end, token.text))
                 break
     return found
 
 
+def _word_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span to the whole token around it (letters and digits, inner apostrophes)."""
+    def inner(at: int) -> bool:
+        return (text[at].isalnum() or (text[at] in "'’" and 0 < at < len(text) - 1
+                                       and text[at - 1].isalnum() and text[at + 1].isalnum()))
+
+    while start > 0 and inner(start - 1):
+        start -= 1
+    while end < len(text) and inner(end):
+        end += 1
+    return start, end
+
+
+@lru_cache(maxsize=1024)
 def _probes(terms: frozenset[str]) -> re.Pattern[str] | None:
-    """A pattern that every folded word analysed to one of `terms` contains.
+    """A pattern found in the raw text of every word that is analysed to one of `terms`.
 
     A stem is its word's folded beginning, but for its last letter (happi <- happy); Arabic
-    stems lose clitics on both sides, so the pattern searches anywhere in the word.
+    stems lose clitics on both sides, so the pattern may match anywhere in the word. Each
+    folded letter matches its accented and Arabic variants, case-insensitively.
     """
     heads = sorted({t if len(t) <= 3 else t[:-1] for t in terms if t}, key=len, reverse=True)
     if not heads:
         return None
-    return re.compile("|".join(re.escape(h) for h in heads))
+    return re.compile("|".join(_raw_pattern(h) for h in heads), re.IGNORECASE)
+
+
+def _raw_pattern(folded: str) -> str:
+    """A pattern for the raw spellings of a folded string (accents, case, ligatures, marks)."""
+    parts = []
+    index = 0
+    while index < len(folded):
+        pair = folded[index:index + 2]
+        if pair in LIGATURES:
+            parts.append(f"(?:{LIGATURES[pair]}|{_letter(pair[0])}{_letter(pair[1])})")
+            index += 2
+            continue
+        char = folded[index]
+        if "\u0600" <= char <= "\u06ff" and index:
+            parts.append(ARABIC_MARKS)        # diacritics and tatweel between letters
+        parts.append(_letter(char))
+        index += 1
+    return "".join(parts)
+
+
+def _letter(char: str) -> str:
+    return VARIANTS.get(char, re.escape(char))
+
+
+def _variants() -> dict[str, str]:
+    """Map each folded letter to a character class of the letters that fold to it."""
+    groups: dict[str, set[str]] = {}
+    for code in (*range(0x41, 0x250), *range(0x600, 0x700)):
+        char = chr(code)
+        folded = _fold(char)
+        if len(folded) == 1 and folded != char.lower():
+            groups.setdefault(folded, {folded}).add(char)
+    return {folded: "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+            for folded, chars in groups.items()}
+
+
+ARABIC_MARKS = "[\u064b-\u065f\u0670\u0640]*"
+LIGATURES = {"oe": "œ", "ae": "æ"}
+VARIANTS = _variants()
 
 
 def _best_window(spans: list[tuple[int, int, str]], max_chars: int) -> tuple[int, int]:

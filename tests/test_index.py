@@ -287,3 +287,13 @@ def test_vectorised_evaluation_equals_whoosh(corpus: tuple[Path, list[dict]], te
         assert [(d, round(float(found.scores[d]), 3)) for d in mine] == theirs
 
 
+
+
+@pytest.mark.parametrize("text", ["release", '"news release"', "title:release", "relea*", "a OR NOT b"])
+def test_an_empty_index_answers_with_nothing(tmp_path: Path, text: str) -> None:
+    from indexer.build import build_from_releases
+    from indexer.search import Searcher, SearchRequest
+
+    build_from_releases([], tmp_path / "ix")
+    page = Searcher(tmp_path / "ix").search(SearchRequest(q=text))
+    assert (page.total, page.results) == (0, [])
