@@ -35,6 +35,7 @@ bench: install
 	$(PY) bench/bench_crawl.py
 	$(PY) bench/bench_clean.py
 	$(PY) bench/bench_index.py
+	$(PY) bench/bench_refresh.py
 
 demo: install
 	bash demo/run.sh

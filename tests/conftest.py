@@ -143,3 +143,42 @@ def pressroom(*args: str, env: dict[str, str] | None = None, timeout: float = 30
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "webapp", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=ROOT)
+
+
+class PressroomServer:
+    """A running `pressroom serve` (gunicorn, the production server) on a free loopback port."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, workers: int = 1) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = data_dir.parent / f"serve-{port}.log"
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "webapp", "serve", "--port", str(port), "--workers",
+                 str(workers), "--data-dir", str(data_dir), "--log-level", "WARNING"],
+                cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/api/openapi.json", timeout=2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"pressroom serve did not start: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM: gunicorn's graceful shutdown)."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

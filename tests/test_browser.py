@@ -7,15 +7,14 @@ Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import PressroomServer
 from tests.webapp_fixtures import build_archive
-from webapp import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -25,16 +24,12 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from waitress.server import create_server
-
     data = tmp_path_factory.mktemp("browser") / "data"
     build_archive(data)
-    app = create_app({"DATA_DIR": str(data), "SEARCH_BURST": 1000.0})
-    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=httpd.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.effective_port}"
-    httpd.close()
+    # the production server, as `pressroom serve` runs it
+    served = PressroomServer(data, env={"PRESSROOM_WEB_SEARCH_BURST": "1000"})
+    yield served.url
+    served.stop()
 
 
 @pytest.fixture(scope="module")

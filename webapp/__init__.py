@@ -37,9 +37,13 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
 
     from webapp.api import bp as api_bp
     from webapp.pages import bp as pages_bp
+    from webapp.staff import bp as staff_bp
+    from webapp.status import bp as status_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(status_bp)
 
     @app.before_request
     def language() -> None:

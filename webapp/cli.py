@@ -9,8 +9,12 @@ from types import FrameType
 import click
 
 from archive.cli import crawl, show_settings, verify
+from archive.cli_backup import backup, restore
 from archive.cli_releases import export, extract, import_, projects, reclean
+from archive.cli_schedule import schedule
 from indexer.cli import index, search
+from webapp.cli_status import status
+from webapp.cli_users import user
 from webapp.serve import serve
 
 
@@ -22,6 +26,11 @@ def cli() -> None:
 
 cli.add_command(crawl)
 cli.add_command(show_settings)
+cli.add_command(backup)
+cli.add_command(restore)
+cli.add_command(user)
+cli.add_command(status)
+cli.add_command(schedule)
 for command in (extract, reclean, export, projects, import_, index, search, serve, verify):
     cli.add_command(command)
 
