@@ -64,6 +64,12 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class IndexSettings:
+    procs: int
+    memory_mb: int
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     cron: str
     jitter: float
@@ -118,6 +124,7 @@ class Settings:
     crawl: CrawlSettings
     archive: ArchiveSettings
     web: WebSettings
+    index: IndexSettings
     schedule: ScheduleSettings
     staff: StaffSettings
     sites: dict[str, SiteConfig]
@@ -151,7 +158,7 @@ def netloc(url: str) -> str:
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SECTIONS: dict[str, type] = {"crawl": CrawlSettings, "archive": ArchiveSettings, "web": WebSettings,
-                             "schedule": ScheduleSettings, "staff": StaffSettings}
+                             "index": IndexSettings, "schedule": ScheduleSettings, "staff": StaffSettings}
 SITE_FIELDS = {f.name: f for f in dataclasses.fields(SiteConfig) if f.name != "key"}
 REGEX_LISTS = {"allow", "deny"}
 OPTIONAL_SITE_FIELDS: dict[str, Any] = {"page_rules": {}, "schedule": ""}
@@ -307,8 +314,14 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
     sites = {key: _build_site(key, value, origin) for key, value in raw.get("sites", {}).items()}
     crawl: CrawlSettings = sections["crawl"]
     _check_positive(crawl, origin)
+    index: IndexSettings = sections["index"]
+    if not 1 <= index.procs <= 64:
+        raise SettingsError(f"{origin('index.procs')}: index.procs must be between 1 and 64")
+    if index.memory_mb < 16:
+        raise SettingsError(f"{origin('index.memory_mb')}: index.memory_mb must be at least 16")
     return Settings(data_dir=data_dir, log_level=level, crawl=crawl,
-                    archive=sections["archive"], web=sections["web"], schedule=sections["schedule"],
+                    archive=sections["archive"], web=sections["web"], index=sections["index"],
+                    schedule=sections["schedule"],
                     staff=sections["staff"], sites=sites, sources=sources)
 
 

@@ -93,13 +93,13 @@ def document(release: dict[str, Any], family: str) -> dict[str, Any]:
 
 
 def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, procs: int = 2,
-                        single_analyzer: bool = False) -> int:
+                        single_analyzer: bool = False, memory_mb: int = 1024) -> int:
     """Create a new index in `index_dir` (which must not hold one) from releases."""
     listed = list(releases)
     family_of = families(listed)
     index_dir.mkdir(parents=True, exist_ok=True)
     ix = whoosh_index.create_in(str(index_dir), build_schema(single_analyzer))
-    writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=256)
+    writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=memory_mb)
     try:
         for release in listed:
             writer.add_document(**document(release, family_of[release["id"]]))
@@ -111,7 +111,7 @@ def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, pro
     return len(listed)
 
 
-def rebuild(data_dir: Path, procs: int = 2) -> IndexStats:
+def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
     """Build a fresh index from the catalogue beside the live one, then swap it in atomically."""
     started = time.monotonic()
     with RunLock(data_dir, "index"):
@@ -119,16 +119,16 @@ def rebuild(data_dir: Path, procs: int = 2) -> IndexStats:
         # a fresh, unique folder: never the live one, even for two rebuilds in one second
         target = Path(tempfile.mkdtemp(prefix=f"index-{time.strftime('%Y%m%d%H%M%S')}-",
                                        dir=data_dir))
-        count = build_from_releases(_catalogue_releases(data_dir), target, procs)
+        count = build_from_releases(_catalogue_releases(data_dir), target, procs, memory_mb=memory_mb)
         _swap(data_dir, target)
     return IndexStats(added=count, seconds=time.monotonic() - started, rebuilt=True)
 
 
-def update(data_dir: Path, procs: int = 2) -> IndexStats:
+def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
     """Apply what changed in the archive since the last run: add, update and delete releases."""
     link = index_path(data_dir)
     if not link.exists():
-        return rebuild(data_dir, procs)
+        return rebuild(data_dir, procs, memory_mb)
     started = time.monotonic()
     stats = IndexStats()
     with RunLock(data_dir, "index"):
@@ -141,7 +141,7 @@ def update(data_dir: Path, procs: int = 2) -> IndexStats:
                        for fields in searcher.all_stored_fields()}
         releases = list(_catalogue_releases(data_dir))
         family_of = families(releases)
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(limitmb=memory_mb)
         try:
             for release in releases:
                 seen = indexed.pop(release["id"], None)

@@ -15,10 +15,10 @@ from indexer.search import Searcher, SearchRequest
 @click.command()
 @click.option("--rebuild", "full", is_flag=True,
               help="Build a fresh index aside and swap it in atomically.")
-@click.option("--procs", type=click.IntRange(1, 8), default=2, show_default=True,
-              help="Processes used by a rebuild.")
+@click.option("--procs", type=click.IntRange(1, 8),
+              help="Processes used by a rebuild  [default: index.procs, 2].")
 @common_options
-def index(full: bool, procs: int, config_file: str | None, data_dir: str | None,
+def index(full: bool, procs: int | None, config_file: str | None, data_dir: str | None,
           log_level: str | None) -> None:
     """Bring the search index up to date with the archive's releases.
 
@@ -28,7 +28,10 @@ def index(full: bool, procs: int, config_file: str | None, data_dir: str | None,
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:
-        stats = rebuild(settings.data_dir, procs) if full else update(settings.data_dir, procs)
+        procs = procs or settings.index.procs
+        memory = settings.index.memory_mb
+        stats = (rebuild(settings.data_dir, procs, memory) if full
+                 else update(settings.data_dir, procs, memory))
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     if stats.rebuilt:

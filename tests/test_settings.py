@@ -88,6 +88,8 @@ def test_list_setting_from_environment(tmp_path: Path) -> None:
     ("[crawl]\nkeep_alive = 1\n", r"user\.toml: crawl\.keep_alive must be bool"),
     ("[crawl]\ndelay = -1\n", r"user\.toml: crawl\.delay must not be negative"),
     ('log_level = "LOUD"\n', r"user\.toml: log_level must be one of"),
+    ("[index]\nprocs = 0\n", r"user\.toml: index\.procs must be between 1 and 64"),
+    ("[index]\nmemory_mb = 4\n", r"user\.toml: index\.memory_mb must be at least 16"),
     ("[crawl\n", r"user\.toml: not valid TOML"),
     ('[sites.x]\nname = "X"\nstart_urls = ["http://a.example/"]\nsitemaps = []\n'
      'allow = ["news/("]\ndeny = []\nlanguages = []\n',
