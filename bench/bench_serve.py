@@ -99,10 +99,30 @@ def _free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process, in MB."""
-    text = Path(f"/proc/{pid}/status").read_text()
+    """Resident memory of a process and its children (gunicorn's workers), in MB."""
+    return sum(_own_rss_mb(p) for p in _tree(pid))
+
+
+def worker_rss_mb(pid: int) -> list[float]:
+    """Resident memory of each child process (each gunicorn worker), in MB."""
+    return [round(_own_rss_mb(p), 1) for p in _tree(pid)[1:]]
+
+
+def _own_rss_mb(pid: int) -> float:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
     match = re.search(r"VmRSS:\s+(\d+) kB", text)
     return int(match.group(1)) / 1024 if match else 0.0
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            found += _tree(int(child))
+    return found
 
 
 def run_rate(base: str, targets: list[str], rate: float, duration: float) -> dict[str, float]:
@@ -154,7 +174,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True, help="index folder or data directory")
     parser.add_argument("--rates", default="25,50,100", help="request rates to try, comma-separated")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per rate")
-    parser.add_argument("--threads", type=int, default=4, help="server worker threads")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server worker process")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serve.json",
                         help="where to write the figures as JSON")
     args = parser.parse_args()
@@ -167,6 +187,7 @@ def main() -> None:
         for rate in (float(r) for r in args.rates.split(",")):
             figures = run_rate(base, targets, rate, args.duration)
             figures["server_rss_mb"] = round(rss_mb(proc.pid), 1)
+            figures["worker_rss_mb"] = worker_rss_mb(proc.pid)  # type: ignore[assignment]
             results.append(figures)
             print(json.dumps(figures), flush=True)
     finally:

@@ -22,6 +22,7 @@ from whoosh import index as whoosh_index
 from archive.catalogue import Catalogue
 from archive.jobs import Paths
 from archive.lock import RunLock
+from indexer import titlewords
 from indexer.analysis import LANGUAGES
 from indexer.schema import build_schema, check_version, index_path, live_directory, write_version
 
@@ -99,7 +100,9 @@ def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, pro
     family_of = families(listed)
     index_dir.mkdir(parents=True, exist_ok=True)
     ix = whoosh_index.create_in(str(index_dir), build_schema(single_analyzer))
-    writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=memory_mb)
+    # compound=False: a compound segment is copied into memory by every searcher that opens it
+    # (Whoosh reads its parts through BytesIO), about 1 GB per thread at 100,000 releases
+    writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=memory_mb, compound=False)
     try:
         for release in listed:
             writer.add_document(**document(release, family_of[release["id"]]))
@@ -107,6 +110,7 @@ def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, pro
         writer.cancel()
         raise
     writer.commit()
+    titlewords.write(index_dir, titlewords.title_words(r.get("title", "") for r in listed))
     write_version(index_dir)
     return len(listed)
 
@@ -141,7 +145,7 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
                        for fields in searcher.all_stored_fields()}
         releases = list(_catalogue_releases(data_dir))
         family_of = families(releases)
-        writer = ix.writer(limitmb=memory_mb)
+        writer = ix.writer(limitmb=memory_mb, compound=False)
         try:
             for release in releases:
                 seen = indexed.pop(release["id"], None)
@@ -164,6 +168,8 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
             writer.commit(optimize=False)
         else:
             writer.cancel()
+        if stats.added or stats.updated or stats.deleted or titlewords.read(directory) is None:
+            titlewords.write(directory, titlewords.title_words(r.get("title", "") for r in releases))
     stats.seconds = time.monotonic() - started
     return stats
 

@@ -6,12 +6,13 @@ the scores for ranking and the match bitset for exact facet counts over the whol
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import difflib
 import html
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,8 @@ from babel import Locale
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from archive.textnorm import fold
 from archive.vocab import Vocabulary, load_vocabulary
+from indexer import titlewords
 from indexer.analysis import LANGUAGES
 from indexer.concepts import Concepts
 from indexer.errors import QueryError
@@ -32,6 +33,7 @@ from indexer.facets import FacetIndex
 from indexer.query import parse_query, plain_query, plain_words
 from indexer.schema import FACETS, check_version
 from indexer.snippets import SNIPPET_CHARS, snippet
+from indexer.titlewords import Speller
 
 MAX_PAGE = 100
 MAX_PAGE_SIZE = 100
@@ -118,8 +120,8 @@ class Searcher:
         self._vocab = vocab
         self._labels: dict[str, dict[str, dict[str, str]]] = {}
         self._concept_index: Concepts | None = None
-        self._words: dict[str, str] = {}
-        self._words_key: tuple[str, Any] | None = None
+        self._words = Speller({})
+        self._words_key: Any = None
         self._cache = TermCache()
         self._cache_key: tuple[str, Any] | None = None
         self._open_index()
@@ -146,10 +148,13 @@ class Searcher:
             except Exception:  # the folder went away under an old searcher: reopen below
                 pass
         if current is not None:
-            current.close()
+            local.closer.detach()
+            _close_quietly(current)
         # a new searcher rather than Searcher.refresh(), which fails on multi-segment readers
         local.searcher = self._open_index(directory).searcher()
         local.directory = directory
+        # its files close when this Searcher goes, even if no thread closes them
+        local.closer = weakref.finalize(self, _close_quietly, local.searcher)
         return local.searcher
 
     def _generation(self, searcher: Any) -> tuple[str, Any]:
@@ -174,7 +179,8 @@ class Searcher:
         _check_request(request)
         searcher = self._searcher()
         facets = self._facet_index(searcher)
-        query, match, ranked, relaxed = self._find(searcher, facets, request, started, None)
+        # the time limit bounds the query, not the loading of a new index generation
+        query, match, ranked, relaxed = self._find(searcher, facets, request, time.monotonic(), None)
         hits = self._page(searcher, request, ranked, query)
         page = SearchPage(total=match.bit_count(), page=request.page, results=hits,
                           facets=self._label(facets.counts(match), request.ui_language),
@@ -291,41 +297,34 @@ class Searcher:
         words = plain_words(text)
         if not words:
             return None
-        known = self._title_words()
-        fixed, changed = [], False
-        for word in words:
-            key = fold(word)
-            if key in known:
-                fixed.append(word)
-                continue
-            close = difflib.get_close_matches(key, known.keys(), n=1, cutoff=0.75)
-            if close:
-                fixed.append(known[close[0]])
-                changed = True
-            else:
-                fixed.append(word)
-        return " ".join(fixed) if changed else None
+        speller = self._speller()
+        fixed = [speller.correct(word) for word in words]
+        if not any(fixed):
+            return None
+        return " ".join(new or old for new, old in zip(fixed, words, strict=True))
 
-    def _title_words(self) -> dict[str, str]:
+    def _speller(self) -> Speller:
         searcher = self._searcher()
-        key = self._generation(searcher)
+        directory = Path(self._local.directory)
+        try:
+            stamp: Any = (directory, (directory / titlewords.FILE).stat().st_mtime_ns)
+        except OSError:
+            stamp = self._generation(searcher)
         with self._lock:
-            if self._words_key != key:
-                words: dict[str, str] = {}
-                for fields in searcher.all_stored_fields():
-                    for word in re.findall(r"[^\W\d_]{3,}", fields.get("title", "")):
-                        words.setdefault(fold(word), word)
-                self._words, self._words_key = words, key
-        return self._words
+            if self._words_key != stamp:
+                words = titlewords.read(directory)
+                if words is None:   # an index built before the word list: read the titles
+                    words = titlewords.title_words(f.get("title", "") for f in searcher.all_stored_fields())
+                self._words, self._words_key = Speller(words), stamp
+            return self._words
 
     def iter_hits(self, request: SearchRequest, batch: int = 500) -> Iterator[Hit]:
         """Yield every result of a search in rank order, without snippets (for exports, feeds)."""
-        started = time.monotonic()
         _check_request(dataclasses.replace(request, page=1))
         searcher = self._searcher()
         facets = self._facet_index(searcher)
         whole = dataclasses.replace(request, page=1, collapse=False)
-        _, _, ranked, _ = self._find(searcher, facets, whole, started, max(1, facets.size))
+        _, _, ranked, _ = self._find(searcher, facets, whole, time.monotonic(), max(1, facets.size))
         for start in range(0, len(ranked), batch):
             for docnum, score in ranked[start:start + batch]:
                 yield _hit(searcher.stored_fields(docnum), score)
@@ -348,6 +347,15 @@ class Searcher:
                 continue
             hits.append(_hit(found.fields(), found.score))
         return hits[:limit]
+
+    def warm(self, languages: tuple[str, ...] = LANGUAGES) -> None:
+        """Load what the first searches would otherwise wait for: this thread's searcher, the
+        facet bitsets, the facet labels and the speller (a server calls this at start)."""
+        searcher = self._searcher()
+        self._facet_index(searcher)
+        self._speller()
+        for language in languages:
+            self._labels_for(language)
 
     def doc_count(self) -> int:
         """Return the number of releases in the index."""
@@ -392,6 +400,11 @@ def _top(scores: Any, match: Mask, need: int, facets: FacetIndex) -> list[tuple[
         candidates, values = candidates[keep], values[keep]
     order = np.lexsort((candidates, -values))[:need]
     return [(int(candidates[i]), float(values[i])) for i in order]
+
+
+def _close_quietly(searcher: Any) -> None:
+    with contextlib.suppress(Exception):  # already closed, or its folder removed by a rebuild
+        searcher.close()
 
 
 def _hit(fields: dict[str, Any], score: float) -> Hit:

@@ -273,20 +273,19 @@ def test_vectorised_evaluation_equals_whoosh(corpus: tuple[Path, list[dict]], te
     from indexer.query import parse_query
 
     data_dir, _ = corpus
-    searcher = whoosh_index.open_dir(str(live_directory(data_dir))).searcher()
-    query = parse_query(text, None, searcher.schema, searcher.reader())
-    evaluator = Evaluator(searcher, FacetIndex.build(searcher.reader()), TermCache(), time.monotonic() + 10)
-    found = evaluator.evaluate(query)
-    walked = sorted(searcher.docs_for_query(query))
-    assert np.flatnonzero(found.mask).tolist() == walked and walked
-    # phrases are scored as their words (Whoosh scores the phrase frequency); NOT adds Whoosh's
-    # constant 1.0 to every match, which does not change the order
-    if found.scores is not None and '"' not in text and "NOT" not in text:
-        theirs = [(hit.docnum, round(hit.score, 3)) for hit in searcher.search(query, limit=10)]
-        mine = sorted(walked, key=lambda d: (-found.scores[d], d))[:10]
-        assert [(d, round(float(found.scores[d]), 3)) for d in mine] == theirs
-
-
+    with whoosh_index.open_dir(str(live_directory(data_dir))).searcher() as searcher:
+        query = parse_query(text, None, searcher.schema, searcher.reader())
+        evaluator = Evaluator(searcher, FacetIndex.build(searcher.reader()), TermCache(),
+                              time.monotonic() + 10)
+        found = evaluator.evaluate(query)
+        walked = sorted(searcher.docs_for_query(query))
+        assert np.flatnonzero(found.mask).tolist() == walked and walked
+        # phrases are scored as their words (Whoosh scores the phrase frequency); NOT adds Whoosh's
+        # constant 1.0 to every match, which does not change the order
+        if found.scores is not None and '"' not in text and "NOT" not in text:
+            theirs = [(hit.docnum, round(hit.score, 3)) for hit in searcher.search(query, limit=10)]
+            mine = sorted(walked, key=lambda d: (-found.scores[d], d))[:10]
+            assert [(d, round(float(found.scores[d]), 3)) for d in mine] == theirs
 
 
 @pytest.mark.parametrize("text", ["release", '"news release"', "title:release", "relea*", "a OR NOT b"])
@@ -297,3 +296,25 @@ def test_an_empty_index_answers_with_nothing(tmp_path: Path, text: str) -> None:
     build_from_releases([], tmp_path / "ix")
     page = Searcher(tmp_path / "ix").search(SearchRequest(q=text))
     assert (page.total, page.results) == (0, [])
+
+
+def test_suggestions_come_from_the_word_list_beside_the_index(corpus: tuple[Path, list[dict]]) -> None:
+    from indexer import titlewords
+
+    data_dir, releases = corpus
+    words = titlewords.read(live_directory(data_dir))
+    assert words is not None and words["zuwara"] == "Zuwara" and words["securite"] == "Sécurité"
+    assert Searcher(data_dir).suggest("Zuwra migrants") == "Zuwara migrants"
+    store(data_dir, [*releases, make_release(500, title="Agadez: new shelter opens")])
+    update(data_dir)
+    assert titlewords.read(live_directory(data_dir))["agadez"] == "Agadez"
+    assert Searcher(data_dir).suggest("Agadz") == "Agadez"
+
+
+def test_segments_are_not_compound_so_searchers_share_the_files(corpus: tuple[Path, list[dict]]) -> None:
+    """Whoosh copies a compound segment into each searcher's memory; plain files are shared."""
+    data_dir, releases = corpus
+    store(data_dir, [*releases, make_release(501)])
+    update(data_dir)
+    directory = live_directory(data_dir)
+    assert not list(directory.glob("*.seg")) and list(directory.glob("*.pst"))

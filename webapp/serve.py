@@ -82,6 +82,7 @@ def serve(host: str, port: int, workers: int, threads: int, config_file: str | N
     }
     click.echo(f"Pressroom on http://{host}:{port}/ ({workers} workers x {threads} threads, "
                f"data in {settings.data_dir})", err=True)
+    options["post_worker_init"] = _warm
     if metrics_dir:
         options["child_exit"] = _worker_exited
     try:
@@ -89,6 +90,17 @@ def serve(host: str, port: int, workers: int, threads: int, config_file: str | N
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _warm(worker: Any) -> None:
+    """Load the index's per-generation data before the worker takes its first request."""
+    from indexer.errors import IndexerError
+    from webapp import searcher
+
+    try:
+        searcher(worker.wsgi).warm()
+    except IndexerError as exc:       # no index yet: pages say so; nothing to warm
+        worker.log.warning("not warmed: %s", exc)
 
 
 def _worker_exited(server: Any, worker: Any) -> None:
