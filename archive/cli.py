@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from archive.cli_common import common_options, settings_from
+from archive.cli_common import common_options, lower_priority, settings_from
 from archive.cli_releases import clean_archive, clean_summary
 from archive.errors import ArchiveError
 from archive.jobs import Paths, SiteResult, crawl_sites, open_archive
@@ -38,6 +38,7 @@ def crawl(urls: tuple[str, ...], site_keys: tuple[str, ...], delay: float | None
     level = log_level or ("WARNING" if interactive else None)
     settings = settings_from(config_file, {"data_dir": data_dir, "crawl.delay": delay,
                                            "log_level": level and level.upper()})
+    lower_priority(settings.crawl.nice)
     sites = pick_sites(settings, urls, site_keys)
     progress = Progress() if interactive else None
     try:

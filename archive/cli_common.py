@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -37,6 +38,15 @@ def settings_from(config_file: str | None, overrides: dict[str, Any]) -> Setting
         raise click.ClickException(str(exc)) from None
     configure_logging(settings.log_level)
     return settings
+
+
+def lower_priority(niceness: int) -> None:
+    """Make this process yield the CPU to searches: crawling and indexing are batch work."""
+    if niceness > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(niceness)
+        except OSError:  # not allowed here: run at the normal priority
+            logging.getLogger(__name__).debug("could not lower the priority by %d", niceness)
 
 
 def configure_logging(level: str) -> None:

@@ -48,6 +48,7 @@ class CrawlSettings:
     sitemap_lastmod_skip: bool
     recheck_days: int
     keep_alive: bool
+    nice: int
 
     @property
     def user_agent(self) -> str:
@@ -67,6 +68,7 @@ class WebSettings:
 class IndexSettings:
     procs: int
     memory_mb: int
+    nice: int
 
 
 @dataclass(frozen=True)
@@ -314,9 +316,13 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
     sites = {key: _build_site(key, value, origin) for key, value in raw.get("sites", {}).items()}
     crawl: CrawlSettings = sections["crawl"]
     _check_positive(crawl, origin)
+    if crawl.nice > 19:
+        raise SettingsError(f"{origin('crawl.nice')}: crawl.nice must be between 0 and 19")
     index: IndexSettings = sections["index"]
     if not 1 <= index.procs <= 64:
         raise SettingsError(f"{origin('index.procs')}: index.procs must be between 1 and 64")
+    if not 0 <= index.nice <= 19:
+        raise SettingsError(f"{origin('index.nice')}: index.nice must be between 0 and 19")
     if index.memory_mb < 16:
         raise SettingsError(f"{origin('index.memory_mb')}: index.memory_mb must be at least 16")
     return Settings(data_dir=data_dir, log_level=level, crawl=crawl,

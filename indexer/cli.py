@@ -6,7 +6,7 @@ import json
 
 import click
 
-from archive.cli_common import common_options, settings_from
+from archive.cli_common import common_options, lower_priority, settings_from
 from archive.errors import ArchiveError
 from indexer.build import rebuild, update
 from indexer.search import Searcher, SearchRequest
@@ -28,6 +28,7 @@ def index(full: bool, procs: int | None, config_file: str | None, data_dir: str 
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:
+        lower_priority(settings.index.nice)
         procs = procs or settings.index.procs
         memory = settings.index.memory_mb
         stats = (rebuild(settings.data_dir, procs, memory) if full

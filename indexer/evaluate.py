@@ -27,7 +27,15 @@ from whoosh import query as wq
 
 from indexer.errors import SearchTimeout
 from indexer.facets import FacetIndex
-from indexer.postings import FloatArray, IntArray, PostingsReader
+from indexer.postings import (
+    FloatArray,
+    IntArray,
+    TermPostings,
+    combine,
+    leaf_lengths,
+    leaf_postings,
+    segment_key,
+)
 from indexer.schema import FACETS
 
 B = 0.75                          # Whoosh's BM25F defaults, so scores match its own ranking
@@ -47,23 +55,27 @@ class Evaluation:
 
 
 class TermCache:
-    """Scored postings and position keys of one reader generation, least recently used out."""
+    """Postings, lengths and scores, least recently used out, shared by a server's threads.
+
+    A segment's postings and lengths never change, so they are kept by segment and survive
+    new commits (a commit adds a small segment and marks deletions); the BM25F scores, which
+    depend on the whole index's statistics, are kept per reader generation.
+    """
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._items: OrderedDict[tuple[str, str, bytes], tuple[Any, ...]] = OrderedDict()
-        self._lengths: dict[str, FloatArray] = {}
+        self._items: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, bytes]) -> tuple[Any, ...] | None:
+    def get(self, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: tuple[str, str, bytes], value: tuple[Any, ...]) -> None:
+    def put(self, key: tuple[Any, ...], value: tuple[Any, ...]) -> None:
         size = sum(getattr(part, "nbytes", 0) for part in value)
         with self._lock:
             if key in self._items or size > self.max_bytes:
@@ -74,25 +86,19 @@ class TermCache:
                 _, dropped = self._items.popitem(last=False)
                 self.bytes -= sum(getattr(part, "nbytes", 0) for part in dropped)
 
-    def lengths(self, reader: PostingsReader, fieldname: str) -> FloatArray:
-        with self._lock:
-            found = self._lengths.get(fieldname)
-        if found is None:
-            found = reader.lengths(fieldname)
-            with self._lock:
-                self._lengths[fieldname] = found
-        return found
-
 
 class Evaluator:
     """Evaluates queries against one searcher, with the generation's cache and facet bitsets."""
 
-    def __init__(self, searcher: Any, facets: FacetIndex, cache: TermCache, deadline: float) -> None:
+    def __init__(self, searcher: Any, facets: FacetIndex, cache: TermCache, deadline: float,
+                 generation: Any = None) -> None:
         self.searcher = searcher
         self.facets = facets
         self.cache = cache
         self.deadline = deadline
-        self.reader = PostingsReader(searcher)
+        self.generation = generation if generation is not None else id(searcher)
+        self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        self.segments = [segment_key(reader) for reader, _ in self.leaves]
         self.size = facets.size
         self.live = bits_to_mask(facets.live, self.size)
 
@@ -188,25 +194,59 @@ class Evaluator:
     def scored(self, fieldname: str, text: Any) -> tuple[IntArray, FloatArray]:
         """Return a term's documents and their BM25F scores (boost 1)."""
         raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-        key = ("scored", fieldname, raw)
+        key = ("scored", self.generation, fieldname, raw)
         found = self.cache.get(key)
         if found is None:
-            postings = self.reader.postings(fieldname, raw)
+            parts = []
+            for (reader, offset), segment in zip(self.leaves, self.segments, strict=True):
+                ids, weights = self._segment_postings(reader, segment, fieldname, raw)
+                parts.append((TermPostings(ids, weights), offset))
+            postings = combine(parts)
             found = (postings.ids, self._bm25(fieldname, postings.ids, postings.weights))
             self.cache.put(key, found)
         return found[0], found[1]
 
+    def _segment_postings(self, reader: Any, segment: str, fieldname: str,
+                          raw: bytes) -> tuple[IntArray, FloatArray]:
+        key = ("postings", segment, fieldname, raw)
+        found = self.cache.get(key)
+        if found is None:
+            postings = leaf_postings(reader, fieldname, raw)
+            found = (postings.ids.astype(np.int32), postings.weights)
+            self.cache.put(key, found)
+        return found[0].astype(np.int64), found[1]
+
     def positions(self, fieldname: str, text: Any) -> IntArray:
         """Return a term's sorted (docnum << 24 | position) keys."""
         raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-        key = ("positions", fieldname, raw)
+        parts = []
+        for (reader, offset), segment in zip(self.leaves, self.segments, strict=True):
+            key = ("positions", segment, fieldname, raw)
+            found = self.cache.get(key)
+            if found is None:
+                postings = leaf_postings(reader, fieldname, raw, values=True)
+                found = (_position_keys(postings.ids, postings.values or []),)
+                self.cache.put(key, found)
+            if len(found[0]):
+                parts.append(found[0] + (offset << POSITION_BITS))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def _lengths(self, fieldname: str) -> FloatArray:
+        key = ("lengths", self.generation, fieldname)
         found = self.cache.get(key)
         if found is None:
-            postings = self.reader.postings(fieldname, raw, values=True)
-            found = (_position_keys(postings.ids, postings.values or []),)
+            parts = []
+            for (reader, _), segment in zip(self.leaves, self.segments, strict=True):
+                segment_key_ = ("segment-lengths", segment, fieldname)
+                own = self.cache.get(segment_key_)
+                if own is None:
+                    own = (leaf_lengths(reader, fieldname),)
+                    self.cache.put(segment_key_, own)
+                parts.append(own[0])
+            found = (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32),)
             self.cache.put(key, found)
-        keys: IntArray = found[0]
-        return keys
+        lengths: FloatArray = found[0]
+        return lengths
 
     def _bm25(self, fieldname: str, ids: IntArray, weights: FloatArray) -> FloatArray:
         searcher = self.searcher
@@ -215,7 +255,7 @@ class Evaluator:
             return weights
         idf = math.log(self.size / (len(ids) + 1)) + 1     # postings count = document frequency
         average = searcher.avg_field_length(fieldname) or 1.0
-        lengths = self.cache.lengths(self.reader, fieldname)[ids]
+        lengths = self._lengths(fieldname)[ids]
         tf = weights
         scores = idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / average))
         return scores.astype(np.float32)

@@ -7,7 +7,6 @@ count is then one AND and one popcount. Date ranges use the documents sorted by 
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,43 @@ def to_bits(docnums: Iterable[int], size: int) -> int:
     for doc in docnums:
         buffer[doc >> 3] |= 1 << (doc & 7)
     return int.from_bytes(buffer, "little")
+
+
+def _mask_bits(mask: Any) -> int:
+    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")
+
+
+def _date_column(leaves: list[tuple[Any, int]], size: int) -> Any:
+    """Every document's yyyymmdd from the pubdate column (0 when the index has none)."""
+    dates = np.zeros(size, dtype=np.int64)
+    for leaf, offset in leaves:
+        if not leaf.has_column("pubdate"):
+            continue
+        column = leaf.column_reader("pubdate")
+        count = leaf.doc_count_all()
+        stored = _raw_numbers(column, count)
+        if stored is None:
+            dates[offset:offset + count] = [int(column[d]) for d in range(count)]
+            continue
+        # translate each distinct stored value once (a few thousand days, not every document)
+        distinct, where = np.unique(stored, return_inverse=True)
+        translate = getattr(column, "_translate", None) or (lambda v: v)
+        dates[offset:offset + count] = np.asarray([int(translate(int(v))) for v in distinct],
+                                                  dtype=np.int64)[where]
+    return dates
+
+
+def _raw_numbers(column: Any, count: int) -> Any:
+    """A Whoosh numeric column's stored values in one read, or None if it is not one."""
+    inner = getattr(column, "_reader", column)
+    parts = ("_dbfile", "_basepos", "_count", "_fixedlen", "_typecode")
+    if not all(hasattr(inner, name) for name in parts) or inner._typecode not in "bBhHiIlLqQ":
+        return None
+    raw = inner._dbfile.get(inner._basepos, inner._count * inner._fixedlen)
+    values = np.frombuffer(bytes(raw), dtype=np.dtype(inner._typecode).newbyteorder(">"))
+    default = np.full(count, inner._default, dtype=np.int64)
+    default[:min(count, len(values))] = values[:count]
+    return default
 
 
 def from_bits(bits: int) -> list[int]:
@@ -52,29 +88,38 @@ class FacetIndex:
     size: int
     live: int
     values: dict[str, dict[str, int]] = field(default_factory=dict)
-    by_date: list[tuple[int, int]] = field(default_factory=list)  # (yyyymmdd, docnum), sorted
-    pubdate: list[int] = field(default_factory=list)              # docnum -> yyyymmdd
-    newest_first: Any = None                                      # docnums by date, newest first
-    docs_by_date: Any = None                                      # docnums in by_date's order
+    pubdate: Any = None            # docnum -> yyyymmdd (numpy array; 0 when undated)
+    dates_sorted: Any = None       # the dates in increasing order ...
+    docs_by_date: Any = None       # ... and the docnums in that order (ties by docnum)
+    newest_first: Any = None       # docnums by date, newest first (ties by docnum)
 
     @classmethod
     def build(cls, reader: Any) -> FacetIndex:
-        """Read every facet value's postings and the date column once."""
+        """Read every facet value's postings and the date column once, a block at a time."""
+        from indexer.postings import PostingsReader
+
         size = reader.doc_count_all()
-        index = cls(size=size, live=to_bits(reader.all_doc_ids(), size))
+        live_mask = np.ones(size, dtype=np.bool_)
+        leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        for leaf, offset in leaves:
+            if leaf.has_deletions():
+                live_mask[[offset + d for d in leaf.deleted_docs_set]] = False
+        index = cls(size=size, live=_mask_bits(live_mask))
+        postings = PostingsReader.for_leaves(leaves, size)
         for facet in FACETS:
             values: dict[str, int] = {}
             if facet in reader.indexed_field_names():
                 for raw in reader.lexicon(facet):
                     value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                    values[value] = to_bits(reader.postings(facet, raw).all_ids(), size) & index.live
+                    mask = np.zeros(size, dtype=np.bool_)
+                    mask[postings.postings(facet, raw).ids] = True
+                    values[value] = _mask_bits(mask & live_mask)
             index.values[facet] = values
-        column = reader.column_reader("pubdate") if reader.has_column("pubdate") else None
-        index.pubdate = [int(column[d]) for d in range(size)] if column is not None else [0] * size
-        index.by_date = sorted((date, doc) for doc, date in enumerate(index.pubdate))
-        dates = np.asarray(index.pubdate, dtype=np.int64)
+        dates = _date_column(leaves, size)
+        index.pubdate = dates
+        index.docs_by_date = np.argsort(dates, kind="stable")
+        index.dates_sorted = dates[index.docs_by_date]
         index.newest_first = np.lexsort((np.arange(size), -dates))
-        index.docs_by_date = np.asarray([doc for _, doc in index.by_date], dtype=np.int64)
         return index
 
     def filter_bits(self, filters: dict[str, list[str]], date_from: str | None,
@@ -92,11 +137,11 @@ class FacetIndex:
         if date_from or date_to:
             low = int((date_from or "0000-01-01").replace("-", ""))
             high = int((date_to or "9999-12-31").replace("-", ""))
-            start = bisect.bisect_left(self.by_date, (low, -1))
-            end = bisect.bisect_right(self.by_date, (high, self.size))
+            start = int(np.searchsorted(self.dates_sorted, low, side="left"))
+            end = int(np.searchsorted(self.dates_sorted, high, side="right"))
             inside = np.zeros(self.size, dtype=np.bool_)
             inside[self.docs_by_date[start:end]] = True
-            bits &= int.from_bytes(np.packbits(inside, bitorder="little").tobytes(), "little")
+            bits &= _mask_bits(inside)
         return bits
 
     def counts(self, match: int) -> dict[str, list[tuple[str, int]]]:

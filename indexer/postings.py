@@ -39,29 +39,22 @@ class PostingsReader:
     """Reads postings and field lengths of one searcher (one reader generation)."""
 
     def __init__(self, searcher: Any) -> None:
-        self.searcher = searcher
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.size = int(searcher.reader().doc_count_all())
         self._lengths: dict[str, FloatArray] = {}
 
+    @classmethod
+    def for_leaves(cls, leaves: list[tuple[Any, int]], size: int) -> PostingsReader:
+        """Read from (segment reader, docnum offset) pairs rather than a searcher's."""
+        reader = cls.__new__(cls)
+        reader.leaves, reader.size, reader._lengths = list(leaves), size, {}
+        return reader
+
     def postings(self, fieldname: str, text: Any, values: bool = False) -> TermPostings:
         """Return a term's postings; with `values`, also its per-document values (positions)."""
-        if isinstance(text, str):
-            text = text.encode("utf-8")
-        id_parts: list[IntArray] = []
-        weight_parts: list[FloatArray] = []
-        value_list: list[bytes] | None = [] if values else None
-        for reader, offset in self.leaves:
-            if (fieldname, text) not in reader:
-                continue
-            matcher = reader.postings(fieldname, text)
-            if _is_w3(matcher):
-                _read_blocks(matcher, offset, id_parts, weight_parts, value_list)
-            else:
-                _walk_matcher(matcher, offset, id_parts, weight_parts, value_list)
-        if not id_parts:
-            return _empty()
-        return TermPostings(np.concatenate(id_parts), np.concatenate(weight_parts), value_list)
+        parts = [(leaf_postings(reader, fieldname, text, values), offset)
+                 for reader, offset in self.leaves]
+        return combine(parts)
 
     def lengths(self, fieldname: str) -> FloatArray:
         """Return every document's length in a field (Whoosh's one-byte approximation)."""
@@ -70,9 +63,53 @@ class PostingsReader:
             cached = np.zeros(self.size, dtype=np.float32)
             for reader, offset in self.leaves:
                 count = reader.doc_count_all()
-                cached[offset:offset + count] = _leaf_lengths(reader, fieldname, count)
+                cached[offset:offset + count] = leaf_lengths(reader, fieldname)
             self._lengths[fieldname] = cached
         return cached
+
+
+def segment_key(reader: Any) -> str:
+    """Name a segment (postings never change once written), or a reader when it has none."""
+    segment = getattr(reader, "segment", None)
+    found = segment() if callable(segment) else None
+    if found is not None and hasattr(found, "segment_id"):
+        return str(found.segment_id())
+    return f"reader-{id(reader)}"
+
+
+def leaf_postings(reader: Any, fieldname: str, text: Any, values: bool = False) -> TermPostings:
+    """Return a term's postings in one segment, with the segment's own document numbers."""
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    id_parts: list[IntArray] = []
+    weight_parts: list[FloatArray] = []
+    value_list: list[bytes] | None = [] if values else None
+    if (fieldname, text) in reader:
+        matcher = reader.postings(fieldname, text)
+        if _is_w3(matcher):
+            _read_blocks(matcher, 0, id_parts, weight_parts, value_list)
+        else:
+            _walk_matcher(matcher, 0, id_parts, weight_parts, value_list)
+    if not id_parts:
+        return _empty()
+    return TermPostings(np.concatenate(id_parts), np.concatenate(weight_parts), value_list)
+
+
+def combine(parts: list[tuple[TermPostings, int]]) -> TermPostings:
+    """Join per-segment postings into whole-index ones (segments in document-number order)."""
+    kept = [(p, offset) for p, offset in parts if len(p.ids)]
+    if not kept:
+        return _empty()
+    values: list[bytes] | None = None
+    if all(p.values is not None for p, _ in kept):
+        values = [v for p, _ in kept for v in (p.values or [])]
+    return TermPostings(np.concatenate([p.ids + offset for p, offset in kept]),
+                        np.concatenate([p.weights for p, _ in kept]), values)
+
+
+def leaf_lengths(reader: Any, fieldname: str) -> FloatArray:
+    """Return one segment's field lengths."""
+    return _leaf_lengths(reader, fieldname, reader.doc_count_all())
 
 
 def _is_w3(matcher: Any) -> bool:

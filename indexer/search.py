@@ -122,8 +122,7 @@ class Searcher:
         self._concept_index: Concepts | None = None
         self._words = Speller({})
         self._words_key: Any = None
-        self._cache = TermCache()
-        self._cache_key: tuple[str, Any] | None = None
+        self._cache = TermCache()    # by segment and by generation: it outlives commits
         self._open_index()
 
     # -- opening and refreshing -----------------------------------------------------------------
@@ -207,7 +206,7 @@ class Searcher:
             query = plain_query(units, request.language, searcher.schema, searcher.reader())
         else:
             query = parse_query(text, request.language, searcher.schema, searcher.reader())
-        evaluator = Evaluator(searcher, facets, self._term_cache(searcher), deadline)
+        evaluator = Evaluator(searcher, facets, self._cache, deadline, self._generation(searcher))
         strict = evaluator.evaluate(query)
         within = strict.mask if allowed == facets.live else strict.mask & bits_to_mask(allowed, facets.size)
         match = mask_to_bits(within)
@@ -226,13 +225,6 @@ class Searcher:
         if request.sort == "date":
             return query, match, self._by_date(within, facets, need), False
         return query, match, _top(strict.scores, within, need, facets), False
-
-    def _term_cache(self, searcher: Any) -> TermCache:
-        key = self._generation(searcher)
-        with self._lock:
-            if self._cache_key != key:
-                self._cache, self._cache_key = TermCache(), key
-            return self._cache
 
     @staticmethod
     def _by_date(match: Mask, facets: FacetIndex, need: int) -> list[tuple[int, float]]:

@@ -89,6 +89,8 @@ def test_list_setting_from_environment(tmp_path: Path) -> None:
     ("[crawl]\ndelay = -1\n", r"user\.toml: crawl\.delay must not be negative"),
     ('log_level = "LOUD"\n', r"user\.toml: log_level must be one of"),
     ("[index]\nprocs = 0\n", r"user\.toml: index\.procs must be between 1 and 64"),
+    ("[index]\nnice = 20\n", r"user\.toml: index\.nice must be between 0 and 19"),
+    ("[crawl]\nnice = 25\n", r"user\.toml: crawl\.nice must be between 0 and 19"),
     ("[index]\nmemory_mb = 4\n", r"user\.toml: index\.memory_mb must be at least 16"),
     ("[crawl\n", r"user\.toml: not valid TOML"),
     ('[sites.x]\nname = "X"\nstart_urls = ["http://a.example/"]\nsitemaps = []\n'
@@ -135,3 +137,14 @@ def test_adhoc_site_is_limited_to_the_start_host() -> None:
     assert not site.allowed("http://127.0.0.1:8001/news/x")
     with pytest.raises(SettingsError):
         adhoc_site(["file:///etc/passwd"])
+
+
+def test_batch_commands_lower_their_cpu_priority() -> None:
+    import subprocess
+    import sys
+
+    code = ("import os; from archive.cli_common import lower_priority; before = os.nice(0); "
+            "lower_priority(7); print(os.nice(0) - before)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip() == "7"
