@@ -47,5 +47,6 @@ echo "Run 'make demo' again to see an incremental crawl and index update."
 echo
 WEB_PORT=${PRESSROOM_DEMO_WEB_PORT:-8472}
 echo "== search page: open http://127.0.0.1:$WEB_PORT/ (Ctrl-C stops it)"
+echo "   archive status and coverage: http://127.0.0.1:$WEB_PORT/status"
 kill $SITE_PID 2>/dev/null || true   # the search page reads the archive, not the demo site
 .venv/bin/pressroom serve --port "$WEB_PORT"
