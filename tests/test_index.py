@@ -318,3 +318,23 @@ def test_segments_are_not_compound_so_searchers_share_the_files(corpus: tuple[Pa
     update(data_dir)
     directory = live_directory(data_dir)
     assert not list(directory.glob("*.seg")) and list(directory.glob("*.pst"))
+
+
+def test_fallbacks_for_other_codecs_give_the_same_results(corpus: tuple[Path, list[dict]],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block reads use Whoosh 3's internals; without them, the matcher walk answers the same."""
+    from indexer import facets, postings
+
+    data_dir, _ = corpus
+    requests = [SearchRequest(q="migrants"), SearchRequest(q='"coast guards rescued"'),
+                SearchRequest(q="border", date_from="2015-01-01", sort="date")]
+    fast = [Searcher(data_dir).search(r) for r in requests]
+    monkeypatch.setattr(postings, "_is_w3", lambda matcher: False)
+    monkeypatch.setattr(postings, "_length_column", lambda reader, fieldname: None)
+    monkeypatch.setattr(facets, "_raw_numbers", lambda column, count: None)
+    slow = [Searcher(data_dir).search(r) for r in requests]
+    for one, other in zip(fast, slow, strict=True):
+        assert one.total == other.total and one.total
+        assert [(h.id, round(h.score, 4)) for h in one.results] == [(h.id, round(h.score, 4))
+                                                                     for h in other.results]
+        assert one.facets == other.facets
