@@ -17,7 +17,11 @@ from whoosh.lang import stopwords_for_language
 from archive.textnorm import fold
 
 LANGUAGES = ("en", "fr", "es", "ar")
-TOKEN = r"[^\W_]+(?:['’][^\W_]+)*"
+# combining marks (Arabic harakat, Quranic marks, decomposed Latin accents) stay inside a word:
+# they are not word characters to the regex engine, and folding removes them afterwards
+MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
+WORD_PART = rf"[^\W_]+(?:[{MARKS}]+[^\W_]*)*"
+TOKEN = rf"{WORD_PART}(?:['’]{WORD_PART})*"
 ELIDED = {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"}
 ARABIC_STOPWORDS = frozenset(fold(w) for w in (
     "في", "من", "على", "إلى", "الى", "عن", "مع", "هذا", "هذه", "ذلك", "التي", "الذي", "الذين",

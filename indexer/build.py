@@ -24,6 +24,7 @@ from archive.jobs import Paths
 from archive.lock import RunLock
 from indexer import titlewords
 from indexer.analysis import LANGUAGES
+from indexer.errors import IndexVersionError
 from indexer.schema import build_schema, check_version, index_path, live_directory, write_version
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,13 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
     """Apply what changed in the archive since the last run: add, update and delete releases."""
     link = index_path(data_dir)
     if not link.exists():
+        return rebuild(data_dir, procs, memory_mb)
+    try:
+        check_version(live_directory(data_dir))
+    except IndexVersionError as exc:
+        # a new Pressroom with another schema: the index is derived, so build it anew (aside,
+        # swapped in at the end) rather than fail every scheduled run until someone notices
+        logger.warning("%s: rebuilding it now", exc)
         return rebuild(data_dir, procs, memory_mb)
     started = time.monotonic()
     stats = IndexStats()

@@ -17,7 +17,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from indexer.analysis import LANGUAGES, language_analyzer, plain_analyzer
 from indexer.errors import IndexMissing, IndexVersionError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: Arabic words with harakat are one token
 VERSION_FILE = "PRESSROOM_SCHEMA"
 TITLE_BOOST = 2.5
 FACETS = ("country", "theme", "project", "language", "year", "site")

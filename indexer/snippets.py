@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from indexer.analysis import TOKEN, _fold
+from indexer.analysis import MARKS, _fold
 
 SNIPPET_CHARS = 240
 CONTEXT = 60
-WORD = re.compile(TOKEN)
+MARK = re.compile(f"[{MARKS}]")
 
 
 def snippet(text: str, terms: Iterable[str], analyzer: Any, max_chars: int = SNIPPET_CHARS) -> str:
@@ -69,8 +69,10 @@ def _matches(text: str, terms: frozenset[str], analyzer: Any) -> list[tuple[int,
 def _word_around(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen a span to the whole token around it (letters and digits, inner apostrophes)."""
     def inner(at: int) -> bool:
-        return (text[at].isalnum() or (text[at] in "'’" and 0 < at < len(text) - 1
-                                       and text[at - 1].isalnum() and text[at + 1].isalnum()))
+        char = text[at]
+        return (char.isalnum() or MARK.match(char) is not None
+                or (char in "'’" and 0 < at < len(text) - 1
+                    and text[at - 1].isalnum() and text[at + 1].isalnum()))
 
     while start > 0 and inner(start - 1):
         start -= 1
