@@ -35,7 +35,7 @@ from archive.errors import ArchiveError
 from archive.jobs import Paths, open_archive
 from archive.settings import Settings
 from archive.verify import VerifyReport, verify_archive
-from archive.warcstore import OPEN_SUFFIX, RecordRef
+from archive.warcstore import OPEN_SUFFIX, RecordRef, fsync_dir
 
 logger = logging.getLogger(__name__)
 
@@ -253,15 +253,6 @@ def sha256_of(path: Path) -> str:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a folder's renames durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- restore ----------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ class WarcStore:
         self._fh.close()
         self._fh = None
         os.replace(self.directory / (self._name + OPEN_SUFFIX), self.directory / self._name)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
 
     # -- recovery and reading ------------------------------------------------------------------
     def recover(self) -> list[str]:
@@ -166,7 +166,7 @@ class WarcStore:
             os.replace(path, path.with_name(path.name[: -len(OPEN_SUFFIX)]))
             fixed.append(path.name)
         if fixed:
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         return fixed
 
     def path_of(self, name: str) -> Path:
@@ -214,7 +214,8 @@ def iter_records(path: Path) -> Any:
             yield records.get_record_offset(), records.get_record_length(), record
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a folder's renames and new entries durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -22,6 +22,7 @@ from whoosh import index as whoosh_index
 from archive.catalogue import Catalogue
 from archive.jobs import Paths
 from archive.lock import RunLock
+from archive.warcstore import fsync_dir
 from indexer import titlewords
 from indexer.analysis import LANGUAGES
 from indexer.errors import IndexVersionError
@@ -201,11 +202,7 @@ def _swap(data_dir: Path, target: Path) -> None:
         temp.unlink()
     os.symlink(target.name, temp)
     os.replace(temp, link)
-    fd = os.open(data_dir, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(data_dir)
     _remove_old_indexes(data_dir, keep=target)
 
 
