@@ -22,11 +22,10 @@ from pickle import loads
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from whoosh import query as wq
 
 from indexer.errors import SearchTimeout
-from indexer.facets import FacetIndex
+from indexer.facets import FacetIndex, Mask, bits_to_mask
 from indexer.postings import (
     FloatArray,
     IntArray,
@@ -43,7 +42,6 @@ K1 = 1.2
 POSITION_BITS = 24                # key = docnum << 24 | position
 CACHE_BYTES = 256 * 1024 * 1024   # postings kept per reader generation, shared by threads
 
-Mask = npt.NDArray[np.bool_]
 
 
 @dataclass
@@ -100,7 +98,7 @@ class Evaluator:
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.segments = [segment_key(reader) for reader, _ in self.leaves]
         self.size = facets.size
-        self.live = bits_to_mask(facets.live, self.size)
+        self.live = facets.live_mask
 
     def evaluate(self, query: Any) -> Evaluation:
         """Return the query's match mask over live documents and its scores."""
@@ -287,22 +285,3 @@ def _scaled(scores: FloatArray | None, boost: float) -> FloatArray | None:
         return scores
     scores *= np.float32(boost)
     return scores
-
-
-def bits_to_mask(bits: int, size: int) -> Mask:
-    """Turn an int bitset into a boolean array of `size` documents.
-
-    >>> bits_to_mask(0b101, 4).tolist()
-    [True, False, True, False]
-    """
-    data = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
-    return np.unpackbits(data, bitorder="little")[:size].astype(np.bool_)
-
-
-def mask_to_bits(mask: Mask) -> int:
-    """Turn a boolean array into an int bitset.
-
-    >>> bin(mask_to_bits(np.array([True, False, True, False])))
-    '0b101'
-    """
-    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from indexer.schema import FACETS
+
+Mask = npt.NDArray[np.bool_]
 
 
 def to_bits(docnums: Iterable[int], size: int) -> int:
@@ -28,7 +31,22 @@ def to_bits(docnums: Iterable[int], size: int) -> int:
     return int.from_bytes(buffer, "little")
 
 
-def _mask_bits(mask: Any) -> int:
+def bits_to_mask(bits: int, size: int) -> Mask:
+    """Turn an int bitset into a boolean array of `size` documents.
+
+    >>> bits_to_mask(0b101, 4).tolist()
+    [True, False, True, False]
+    """
+    data = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
+    return np.unpackbits(data, bitorder="little")[:size].astype(np.bool_)
+
+
+def mask_to_bits(mask: Mask) -> int:
+    """Turn a boolean array into an int bitset.
+
+    >>> bin(mask_to_bits(np.array([True, False, True, False])))
+    '0b101'
+    """
     return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")
 
 
@@ -87,6 +105,7 @@ class FacetIndex:
 
     size: int
     live: int
+    live_mask: Any = None          # the same as a boolean array, for numpy masks
     values: dict[str, dict[str, int]] = field(default_factory=dict)
     pubdate: Any = None            # docnum -> yyyymmdd (numpy array; 0 when undated)
     dates_sorted: Any = None       # the dates in increasing order ...
@@ -96,7 +115,7 @@ class FacetIndex:
     @classmethod
     def build(cls, reader: Any) -> FacetIndex:
         """Read every facet value's postings and the date column once, a block at a time."""
-        from indexer.postings import PostingsReader
+        from indexer.postings import postings
 
         size = reader.doc_count_all()
         live_mask = np.ones(size, dtype=np.bool_)
@@ -104,16 +123,15 @@ class FacetIndex:
         for leaf, offset in leaves:
             if leaf.has_deletions():
                 live_mask[[offset + d for d in leaf.deleted_docs_set]] = False
-        index = cls(size=size, live=_mask_bits(live_mask))
-        postings = PostingsReader.for_leaves(leaves, size)
+        index = cls(size=size, live=mask_to_bits(live_mask), live_mask=live_mask)
         for facet in FACETS:
             values: dict[str, int] = {}
             if facet in reader.indexed_field_names():
                 for raw in reader.lexicon(facet):
                     value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
                     mask = np.zeros(size, dtype=np.bool_)
-                    mask[postings.postings(facet, raw).ids] = True
-                    values[value] = _mask_bits(mask & live_mask)
+                    mask[postings(leaves, facet, raw).ids] = True
+                    values[value] = mask_to_bits(mask & live_mask)
             index.values[facet] = values
         dates = _date_column(leaves, size)
         index.pubdate = dates
@@ -141,7 +159,7 @@ class FacetIndex:
             end = int(np.searchsorted(self.dates_sorted, high, side="right"))
             inside = np.zeros(self.size, dtype=np.bool_)
             inside[self.docs_by_date[start:end]] = True
-            bits &= _mask_bits(inside)
+            bits &= mask_to_bits(inside)
         return bits
 
     def counts(self, match: int) -> dict[str, list[tuple[str, int]]]:

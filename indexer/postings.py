@@ -3,7 +3,7 @@
 Whoosh walks postings one document per Python call; at 100,000 documents that walk is most of
 a search's time. Here a term's postings come out of each segment block by block (one unpickle
 and one cumulative sum per block of up to 128 documents) as arrays of global document numbers
-and weights, and a field's lengths as one array per reader generation. Codecs other than
+and weights, and a segment's field lengths as one array. Codecs other than
 Whoosh 3's fall back to the matcher walk, slower but the same result.
 """
 
@@ -35,37 +35,9 @@ def _empty() -> TermPostings:
     return TermPostings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), [])
 
 
-class PostingsReader:
-    """Reads postings and field lengths of one searcher (one reader generation)."""
-
-    def __init__(self, searcher: Any) -> None:
-        self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
-        self.size = int(searcher.reader().doc_count_all())
-        self._lengths: dict[str, FloatArray] = {}
-
-    @classmethod
-    def for_leaves(cls, leaves: list[tuple[Any, int]], size: int) -> PostingsReader:
-        """Read from (segment reader, docnum offset) pairs rather than a searcher's."""
-        reader = cls.__new__(cls)
-        reader.leaves, reader.size, reader._lengths = list(leaves), size, {}
-        return reader
-
-    def postings(self, fieldname: str, text: Any, values: bool = False) -> TermPostings:
-        """Return a term's postings; with `values`, also its per-document values (positions)."""
-        parts = [(leaf_postings(reader, fieldname, text, values), offset)
-                 for reader, offset in self.leaves]
-        return combine(parts)
-
-    def lengths(self, fieldname: str) -> FloatArray:
-        """Return every document's length in a field (Whoosh's one-byte approximation)."""
-        cached = self._lengths.get(fieldname)
-        if cached is None:
-            cached = np.zeros(self.size, dtype=np.float32)
-            for reader, offset in self.leaves:
-                count = reader.doc_count_all()
-                cached[offset:offset + count] = leaf_lengths(reader, fieldname)
-            self._lengths[fieldname] = cached
-        return cached
+def postings(leaves: list[tuple[Any, int]], fieldname: str, text: Any) -> TermPostings:
+    """Return a term's postings over (segment reader, docnum offset) pairs."""
+    return combine([(leaf_postings(reader, fieldname, text), offset) for reader, offset in leaves])
 
 
 def segment_key(reader: Any) -> str:
@@ -105,11 +77,6 @@ def combine(parts: list[tuple[TermPostings, int]]) -> TermPostings:
         values = [v for p, _ in kept for v in (p.values or [])]
     return TermPostings(np.concatenate([p.ids + offset for p, offset in kept]),
                         np.concatenate([p.weights for p, _ in kept]), values)
-
-
-def leaf_lengths(reader: Any, fieldname: str) -> FloatArray:
-    """Return one segment's field lengths."""
-    return _leaf_lengths(reader, fieldname, reader.doc_count_all())
 
 
 def _is_w3(matcher: Any) -> bool:
@@ -154,8 +121,10 @@ def _walk_matcher(matcher: Any, offset: int, ids: list[IntArray], weights: list[
     weights.append(np.asarray(found_weights, dtype=np.float32))
 
 
-def _leaf_lengths(reader: Any, fieldname: str, count: int) -> FloatArray:
-    """Read one segment's length column in one call, or document by document as a fallback."""
+def leaf_lengths(reader: Any, fieldname: str) -> FloatArray:
+    """Read one segment's field lengths (Whoosh's one-byte approximation) in one call, or
+    document by document as a fallback."""
+    count = reader.doc_count_all()
     column = _length_column(reader, fieldname)
     if column is not None:
         dbfile, basepos, stored = column

@@ -28,8 +28,8 @@ from indexer import titlewords
 from indexer.analysis import LANGUAGES
 from indexer.concepts import Concepts
 from indexer.errors import QueryError
-from indexer.evaluate import Evaluator, Mask, TermCache, bits_to_mask, mask_to_bits
-from indexer.facets import FacetIndex
+from indexer.evaluate import Evaluator, TermCache
+from indexer.facets import FacetIndex, Mask, bits_to_mask, mask_to_bits
 from indexer.query import parse_query, plain_query, plain_words
 from indexer.schema import FACETS, check_version
 from indexer.snippets import SNIPPET_CHARS, snippet
@@ -199,7 +199,7 @@ class Searcher:
             need = request.page * request.page_size * (4 if request.collapse else 1)
         text = request.q.strip()
         if not text:
-            return None, allowed, self._by_date(bits_to_mask(allowed, facets.size), facets, need), False
+            return None, allowed, _newest(bits_to_mask(allowed, facets.size), facets, need), False
         words = plain_words(text)
         units = self._concepts().split(words) if words else []
         if units:
@@ -218,18 +218,13 @@ class Searcher:
             wider = loose.mask & bits_to_mask(allowed, facets.size)
             if not np.array_equal(wider, within):
                 if request.sort == "date":
-                    return loose_query, mask_to_bits(wider), self._by_date(wider, facets, need), True
+                    return loose_query, mask_to_bits(wider), _newest(wider, facets, need), True
                 ranked = [*_top(strict.scores, within, need, facets),
                           *_top(loose.scores, wider & ~within, need, facets)]
                 return loose_query, mask_to_bits(wider), ranked[:need], True
         if request.sort == "date":
-            return query, match, self._by_date(within, facets, need), False
+            return query, match, _newest(within, facets, need), False
         return query, match, _top(strict.scores, within, need, facets), False
-
-    @staticmethod
-    def _by_date(match: Mask, facets: FacetIndex, need: int) -> list[tuple[int, float]]:
-        order = facets.newest_first
-        return [(int(d), 0.0) for d in order[match[order]][:need]]
 
     def _concepts(self) -> Concepts:
         if self._concept_index is None:
@@ -296,18 +291,16 @@ class Searcher:
         return " ".join(new or old for new, old in zip(fixed, words, strict=True))
 
     def _speller(self) -> Speller:
-        searcher = self._searcher()
+        """The word list of the live index (every build and update of schema 2 writes one)."""
+        self._searcher()
         directory = Path(self._local.directory)
         try:
             stamp: Any = (directory, (directory / titlewords.FILE).stat().st_mtime_ns)
         except OSError:
-            stamp = self._generation(searcher)
+            stamp = (directory, None)
         with self._lock:
             if self._words_key != stamp:
-                words = titlewords.read(directory)
-                if words is None:   # an index built before the word list: read the titles
-                    words = titlewords.title_words(f.get("title", "") for f in searcher.all_stored_fields())
-                self._words, self._words_key = Speller(words), stamp
+                self._words, self._words_key = Speller(titlewords.read(directory) or {}), stamp
             return self._words
 
     def iter_hits(self, request: SearchRequest, batch: int = 500) -> Iterator[Hit]:
@@ -373,14 +366,19 @@ class Searcher:
         return self._labels[ui]
 
 
+def _newest(match: Mask, facets: FacetIndex, need: int) -> list[tuple[int, float]]:
+    """Return the `need` newest documents of a match set (ties to the lower docnum)."""
+    order = facets.newest_first
+    return [(int(d), 0.0) for d in order[match[order]][:need]]
+
+
 def _top(scores: Any, match: Mask, need: int, facets: FacetIndex) -> list[tuple[int, float]]:
     """Return the `need` best (docnum, score) pairs of a match set, ties to the lower docnum.
 
     A query that does not score (a date range alone) lists its matches newest first.
     """
     if scores is None:
-        order = facets.newest_first
-        return [(int(d), 0.0) for d in order[match[order]][:need]]
+        return _newest(match, facets, need)
     candidates = np.flatnonzero(match)
     if not len(candidates):
         return []
