@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_serve import rss_mb, run_rate, urls  # noqa: E402
+from bench_serve import rss_mb, run_rate, start_server, urls  # noqa: E402
 from corpus import generate  # noqa: E402
 
 from archive.catalogue import Catalogue, VersionRow  # noqa: E402
@@ -144,16 +143,9 @@ def main() -> None:
     built = pressroom("index", "--rebuild", "--data-dir", str(data))
     if built.returncode != 0:
         raise SystemExit(built.stderr)
-    env_port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(env_port),
-                               "--data-dir", str(data), "--log-level", "ERROR"], cwd=ROOT,
-                              env={**__import__("os").environ, "PRESSROOM_WEB_SEARCH_RATE": "100000",
-                                   "PRESSROOM_WEB_SEARCH_BURST": "100000"},
-                              stdout=subprocess.DEVNULL, stderr=(work / "serve.log").open("w"))
-    base = f"http://127.0.0.1:{env_port}"
+    server, base, _ = start_server(data, threads=4)   # a data directory: served as it is
     targets = urls(2000)
     try:
-        _wait(base)
         for url in targets[:200]:
             requests.get(base + url, timeout=30)
         idle = run_rate(base, targets, args.rate, args.duration)
@@ -176,24 +168,6 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps({k: summary[k] for k in ("p95_ratio_busy_to_idle",)}))
-
-
-def _wait(base: str) -> None:
-    for _ in range(300):
-        try:
-            requests.get(base + "/api/openapi.json", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit("pressroom serve did not start")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 if __name__ == "__main__":
