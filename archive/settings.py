@@ -7,6 +7,7 @@ Layers, each over the one before: config/pressroom.toml (the commented defaults)
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -42,6 +43,7 @@ class CrawlSettings:
     max_depth: int
     max_url_length: int
     max_repeated_segments: int
+    max_links_per_page: int
     max_query_variants: int
     tracking_params: list[str]
     strip_trailing_slash: bool
@@ -62,6 +64,15 @@ class WebSettings:
     search_burst: float
     export_rate: float
     export_burst: float
+    page_rate: float
+    page_burst: float
+    raw_max_bytes: int
+    base_url: str
+    allowed_hosts: list[str]
+    trusted_proxies: list[str]
+    header_timeout: float
+    socket_timeout: float
+    max_connections: int
 
 
 @dataclass(frozen=True)
@@ -325,6 +336,7 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
         raise SettingsError(f"{origin('index.nice')}: index.nice must be between 0 and 19")
     if index.memory_mb < 16:
         raise SettingsError(f"{origin('index.memory_mb')}: index.memory_mb must be at least 16")
+    _check_web(sections["web"], origin)
     return Settings(data_dir=data_dir, log_level=level, crawl=crawl,
                     archive=sections["archive"], web=sections["web"], index=sections["index"],
                     schedule=sections["schedule"],
@@ -357,6 +369,24 @@ def _check_positive(crawl: CrawlSettings, origin: Any) -> None:
         value = getattr(crawl, f.name)
         if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
             raise SettingsError(f"{origin('crawl.' + f.name)}: crawl.{f.name} must not be negative")
+
+
+def _check_web(web: WebSettings, origin: Any) -> None:
+    for f in dataclasses.fields(web):
+        value = getattr(web, f.name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
+            raise SettingsError(f"{origin('web.' + f.name)}: web.{f.name} must be positive")
+    if web.base_url:
+        parts = urlsplit(web.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise SettingsError(f"{origin('web.base_url')}: web.base_url must be an http(s) URL "
+                                f"with no query, such as https://press.example.org")
+    for proxy in web.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(f"{origin('web.trusted_proxies')}: web.trusted_proxies: {proxy!r} "
+                                f"is not an IP address or network") from None
 
 
 def _check_data_dir(path: Path, origin: str) -> None:
