@@ -1,4 +1,4 @@
-"""Search the index: one searcher per thread, refreshed when a new commit lands.
+"""Search the index: searchers lent from a small pool, reopened when a new commit lands.
 
 A search walks its matches once, under a time limit that works in any thread: the walk gives
 the scores for ranking and the match bitset for exact facet counts over the whole match set.
@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ MAX_PAGE = 100
 MAX_PAGE_SIZE = 100
 TIME_LIMIT = 2.0
 RELAX_BELOW = 10          # fewer matches of all words than this: add those of some words
+IDLE_SEARCHERS = 4        # open Whoosh searchers a process keeps between searches
 
 
 @dataclass
@@ -109,12 +110,88 @@ class SearchPage:
         return data
 
 
+class SearcherPool:
+    """Whoosh searchers shared by the threads (or gevent's greenlets) of a process.
+
+    Each search borrows one and gives it back: at most `max_idle` stay open between searches,
+    all of the latest commit seen. Thread-local searchers would not do: under gevent a
+    thread-local is per connection, and each connection would keep a searcher's files open.
+    """
+
+    def __init__(self, open_searcher: Callable[[Path], Any], max_idle: int = IDLE_SEARCHERS) -> None:
+        self._open_searcher = open_searcher
+        self._max_idle = max_idle
+        self._idle: list[Any] = []                           # the last given back at the end
+        self._generations: dict[int, tuple[str, Any]] = {}   # id(open searcher) -> what it reads
+        self._latest: tuple[str, Any] | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextlib.contextmanager
+    def lease(self, directory: Path) -> Iterator[Any]:
+        """Lend a searcher of the latest commit in `directory` until the block ends."""
+        searcher = self._take(directory)
+        try:
+            yield searcher
+        finally:
+            self._give_back(searcher)
+
+    def generation(self, searcher: Any) -> tuple[str, Any]:
+        """Return the index folder and commit that a lent searcher reads."""
+        return self._generations[id(searcher)]
+
+    def close(self) -> None:
+        """Close the idle searchers now, and each lent one when it comes back."""
+        with self._lock:
+            self._closed = True
+        self._drop_idle()
+
+    def _take(self, directory: Path) -> Any:
+        with self._lock:
+            searcher = self._idle.pop() if self._idle else None
+        if searcher is not None:
+            if self.generation(searcher)[0] == str(directory) and _up_to_date(searcher):
+                return searcher
+            # a commit or a rebuild landed: the idle searchers are all of the same, older one
+            self._discard(searcher)
+            self._drop_idle()
+        # a new searcher rather than Searcher.refresh(), which fails on multi-segment readers
+        searcher = self._open_searcher(directory)
+        reader = searcher.reader()
+        read = (str(directory), reader.generation() if hasattr(reader, "generation") else id(reader))
+        with self._lock:
+            self._generations[id(searcher)] = self._latest = read
+        return searcher
+
+    def _give_back(self, searcher: Any) -> None:
+        with self._lock:
+            keep = (not self._closed and len(self._idle) < self._max_idle
+                    and self._generations[id(searcher)] == self._latest)
+            if keep:
+                self._idle.append(searcher)
+        if not keep:
+            self._discard(searcher)
+
+    def _drop_idle(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for searcher in idle:
+            self._discard(searcher)
+
+    def _discard(self, searcher: Any) -> None:
+        with self._lock:
+            del self._generations[id(searcher)]
+        _close_quietly(searcher)
+
+
 class Searcher:
     """Read-only access to the index of a data directory (or of an index folder)."""
 
     def __init__(self, path: Path, vocab: Vocabulary | None = None) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._pool = SearcherPool(_open_searcher)
+        # its searchers' files close when this Searcher goes, even if nobody calls close()
+        self._closer = weakref.finalize(self, self._pool.close)
         self._facets: dict[tuple[str, int], FacetIndex] = {}
         self._lock = threading.Lock()
         self._vocab = vocab
@@ -135,32 +212,17 @@ class Searcher:
         check_version(directory)
         return whoosh_index.open_dir(str(directory))
 
-    def _searcher(self) -> Any:
-        """Return this thread's searcher, reopened if a new commit or a rebuild landed."""
-        local = self._local
-        directory = self._directory()
-        current = getattr(local, "searcher", None)
-        if current is not None and local.directory == directory:
-            try:
-                if current.up_to_date():
-                    return current
-            except Exception:  # the folder went away under an old searcher: reopen below
-                pass
-        if current is not None:
-            local.closer.detach()
-            _close_quietly(current)
-        # a new searcher rather than Searcher.refresh(), which fails on multi-segment readers
-        local.searcher = self._open_index(directory).searcher()
-        local.directory = directory
-        # its files close when this Searcher goes, even if no thread closes them
-        local.closer = weakref.finalize(self, _close_quietly, local.searcher)
-        return local.searcher
+    def _searcher(self) -> contextlib.AbstractContextManager[Any]:
+        """Lend a searcher of the latest commit (or rebuild) for one search; give it back after."""
+        return self._pool.lease(self._directory())
 
     def _generation(self, searcher: Any) -> tuple[str, Any]:
         """Identify the index folder and commit a searcher reads, for per-generation caches."""
-        reader = searcher.reader()
-        return (str(self._local.directory),
-                reader.generation() if hasattr(reader, "generation") else id(reader))
+        return self._pool.generation(searcher)
+
+    def close(self) -> None:
+        """Close the searchers kept open; a search after this opens and closes its own."""
+        self._closer()
 
     def _facet_index(self, searcher: Any) -> FacetIndex:
         key = self._generation(searcher)
@@ -176,11 +238,12 @@ class Searcher:
         """Run a search; raise QueryError with a clear message for a bad or unbounded query."""
         started = time.monotonic()
         _check_request(request)
-        searcher = self._searcher()
-        facets = self._facet_index(searcher)
-        # the time limit bounds the query, not the loading of a new index generation
-        query, match, ranked, relaxed = self._find(searcher, facets, request, time.monotonic(), None)
-        hits = self._page(searcher, request, ranked, query)
+        with self._searcher() as searcher:
+            facets = self._facet_index(searcher)
+            # the time limit bounds the query, not the loading of a new index generation
+            query, match, ranked, relaxed = self._find(searcher, facets, request, time.monotonic(),
+                                                       None)
+            hits = self._page(searcher, request, ranked, query)
         page = SearchPage(total=match.bit_count(), page=request.page, results=hits,
                           facets=self._label(facets.counts(match), request.ui_language),
                           relaxed=relaxed)
@@ -292,8 +355,8 @@ class Searcher:
 
     def _speller(self) -> Speller:
         """The word list of the live index (every build and update of schema 2 writes one)."""
-        self._searcher()
-        directory = Path(self._local.directory)
+        with self._searcher() as searcher:
+            directory = Path(self._generation(searcher)[0])
         try:
             stamp: Any = (directory, (directory / titlewords.FILE).stat().st_mtime_ns)
         except OSError:
@@ -306,45 +369,48 @@ class Searcher:
     def iter_hits(self, request: SearchRequest, batch: int = 500) -> Iterator[Hit]:
         """Yield every result of a search in rank order, without snippets (for exports, feeds)."""
         _check_request(dataclasses.replace(request, page=1))
-        searcher = self._searcher()
-        facets = self._facet_index(searcher)
-        whole = dataclasses.replace(request, page=1, collapse=False)
-        _, _, ranked, _ = self._find(searcher, facets, whole, time.monotonic(), max(1, facets.size))
-        for start in range(0, len(ranked), batch):
-            for docnum, score in ranked[start:start + batch]:
-                yield _hit(searcher.stored_fields(docnum), score)
+        # the docnums belong to this searcher's commit: it stays lent until the last hit
+        with self._searcher() as searcher:
+            facets = self._facet_index(searcher)
+            whole = dataclasses.replace(request, page=1, collapse=False)
+            _, _, ranked, _ = self._find(searcher, facets, whole, time.monotonic(),
+                                         max(1, facets.size))
+            for start in range(0, len(ranked), batch):
+                for docnum, score in ranked[start:start + batch]:
+                    yield _hit(searcher.stored_fields(docnum), score)
 
     def more_like_this(self, release_id: str, limit: int = 5) -> list[Hit]:
         """Return releases similar to one, by its most distinctive body terms."""
-        searcher = self._searcher()
-        docnum = searcher.document_number(id=release_id)
-        if docnum is None:
-            raise QueryError(f"no release {release_id!r} in the index")
-        language = searcher.stored_fields(docnum).get("lang", "en")
-        language = language if language in LANGUAGES else "en"
-        body = searcher.stored_fields(docnum).get("body", "")
-        terms = searcher.key_terms_from_text(f"body_{language}", body, numterms=12)
-        query = wq.Or([wq.Term(f"body_{language}", t) for t, _ in terms])
-        results = searcher.search(query, limit=limit + 1)
-        hits = []
-        for found in results:
-            if found.docnum == docnum:
-                continue
-            hits.append(_hit(found.fields(), found.score))
+        with self._searcher() as searcher:
+            docnum = searcher.document_number(id=release_id)
+            if docnum is None:
+                raise QueryError(f"no release {release_id!r} in the index")
+            language = searcher.stored_fields(docnum).get("lang", "en")
+            language = language if language in LANGUAGES else "en"
+            body = searcher.stored_fields(docnum).get("body", "")
+            terms = searcher.key_terms_from_text(f"body_{language}", body, numterms=12)
+            query = wq.Or([wq.Term(f"body_{language}", t) for t, _ in terms])
+            results = searcher.search(query, limit=limit + 1)
+            hits = []
+            for found in results:
+                if found.docnum == docnum:
+                    continue
+                hits.append(_hit(found.fields(), found.score))
         return hits[:limit]
 
     def warm(self, languages: tuple[str, ...] = LANGUAGES) -> None:
-        """Load what the first searches would otherwise wait for: this thread's searcher, the
-        facet bitsets, the facet labels and the speller (a server calls this at start)."""
-        searcher = self._searcher()
-        self._facet_index(searcher)
+        """Load what the first searches would otherwise wait for: an open searcher, the facet
+        bitsets, the facet labels and the speller (a server calls this at start)."""
+        with self._searcher() as searcher:
+            self._facet_index(searcher)
         self._speller()
         for language in languages:
             self._labels_for(language)
 
     def doc_count(self) -> int:
         """Return the number of releases in the index."""
-        return int(self._searcher().doc_count())
+        with self._searcher() as searcher:
+            return int(searcher.doc_count())
 
     # -- labels ---------------------------------------------------------------------------------
     def _label(self, counts: dict[str, list[tuple[str, int]]], ui: str) -> dict[str, list[dict[str, Any]]]:
@@ -390,6 +456,18 @@ def _top(scores: Any, match: Mask, need: int, facets: FacetIndex) -> list[tuple[
         candidates, values = candidates[keep], values[keep]
     order = np.lexsort((candidates, -values))[:need]
     return [(int(candidates[i]), float(values[i])) for i in order]
+
+
+def _open_searcher(directory: Path) -> Any:
+    check_version(directory)
+    return whoosh_index.open_dir(str(directory)).searcher()
+
+
+def _up_to_date(searcher: Any) -> bool:
+    try:
+        return bool(searcher.up_to_date())
+    except Exception:  # the folder went away under an old searcher
+        return False
 
 
 def _close_quietly(searcher: Any) -> None:
