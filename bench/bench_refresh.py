@@ -143,7 +143,7 @@ def main() -> None:
     built = pressroom("index", "--rebuild", "--data-dir", str(data))
     if built.returncode != 0:
         raise SystemExit(built.stderr)
-    server, base, _ = start_server(data, threads=4)   # a data directory: served as it is
+    server, base, _ = start_server(data)   # a data directory: served as it is
     targets = urls(2000)
     try:
         for url in targets[:200]:

@@ -64,7 +64,7 @@ def urls(count: int, seed: int = 3) -> list[str]:
     return made
 
 
-def start_server(index: Path, threads: int) -> tuple[subprocess.Popen[str], str, Path]:
+def start_server(index: Path) -> tuple[subprocess.Popen[str], str, Path]:
     work = Path(tempfile.mkdtemp(prefix="pressroom-serve-"))
     data = work / "data"
     data.mkdir()
@@ -77,8 +77,7 @@ def start_server(index: Path, threads: int) -> tuple[subprocess.Popen[str], str,
     # the load generator is one client standing for many: lift the per-client limit
     env = {**os.environ, "PRESSROOM_WEB_SEARCH_RATE": "100000", "PRESSROOM_WEB_SEARCH_BURST": "100000"}
     proc = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(port),
-                             "--threads", str(threads), "--data-dir", str(data),
-                             "--log-level", "ERROR"], cwd=ROOT, text=True, env=env,
+                             "--data-dir", str(data), "--log-level", "ERROR"], cwd=ROOT, text=True, env=env,
                             stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -174,12 +173,11 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True, help="index folder or data directory")
     parser.add_argument("--rates", default="25,50,100", help="request rates to try, comma-separated")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per rate")
-    parser.add_argument("--threads", type=int, default=4, help="threads per server worker process")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serve.json",
                         help="where to write the figures as JSON")
     args = parser.parse_args()
     targets = urls(2000)
-    proc, base, _ = start_server(args.index, args.threads)
+    proc, base, _ = start_server(args.index)
     results = []
     try:
         for url in targets[:200]:  # warm: searcher, facet bitsets, labels, caches

@@ -1,8 +1,10 @@
 """`pressroom serve`: the web app behind gunicorn, read-only, one process per core.
 
-Python runs one thread at a time per process, so a single process uses one core however many
-threads it has; gunicorn's worker processes (each with a few threads for slow clients) use
-them all. Each worker builds its own app, searchers and caches after the fork.
+Python runs one thread at a time per process, so a single process uses one core; gunicorn's
+worker processes use them all. Each worker is a gevent one (webapp/worker.py): a connection
+waiting on a slow or idle client costs a greenlet, not one of a few threads, under deadlines
+for headers and for each socket read or write. Each worker builds its own app, searchers and
+caches after the fork.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ class PressroomServer:
         from gunicorn.app.base import BaseApplication
 
         outer = self
+        self.settings = settings
+        self.options = options
 
         class Application(BaseApplication):  # type: ignore[misc]
+            settings = outer.settings        # for the worker's timeouts
+
             def load_config(self) -> None:
                 for key, value in outer.options.items():
                     self.cfg.set(key, value)
@@ -38,8 +44,6 @@ class PressroomServer:
 
                 return create_app(settings=outer.settings)
 
-        self.settings = settings
-        self.options = options
         self.application = Application()
 
     def run(self) -> None:
@@ -54,11 +58,9 @@ class PressroomServer:
 @click.option("--workers", type=click.IntRange(1, 64), default=min(2, os.cpu_count() or 1),
               show_default="2, or 1 on a one-core machine",
               help="Worker processes: one per core serves the most searches.")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Threads per worker (each keeps its own index searcher).")
 @common_options
-def serve(host: str, port: int, workers: int, threads: int, config_file: str | None,
-          data_dir: str | None, log_level: str | None) -> None:
+def serve(host: str, port: int, workers: int, config_file: str | None, data_dir: str | None,
+          log_level: str | None) -> None:
     """Serve the search pages, the API and the feeds. Reads the index; never writes it."""
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     metrics_dir = None
@@ -73,15 +75,19 @@ def serve(host: str, port: int, workers: int, threads: int, config_file: str | N
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
+    web = settings.web
     options = {
-        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "gthread", "timeout": 60, "graceful_timeout": 20, "keepalive": 5,
+        "bind": f"{host}:{port}", "workers": workers,
+        "worker_class": "webapp.worker.PressroomWorker", "worker_connections": web.max_connections,
+        # keep-alive on, though its seconds go unused: the worker bounds each request's headers,
+        # and a kept-alive connection's wait for its next request, by web.header_timeout
+        "keepalive": 5, "timeout": 60, "graceful_timeout": 20,
         "limit_request_line": 8190, "limit_request_fields": 100,
         "loglevel": level if level in ("debug", "info", "warning", "error") else "warning",
         "accesslog": None, "proc_name": "pressroom", "control_socket_disable": True,
     }
-    click.echo(f"Pressroom on http://{host}:{port}/ ({workers} workers x {threads} threads, "
-               f"data in {settings.data_dir})", err=True)
+    click.echo(f"Pressroom on http://{host}:{port}/ ({workers} workers x {web.max_connections} "
+               f"connections, data in {settings.data_dir})", err=True)
     options["post_worker_init"] = _warm
     if metrics_dir:
         options["child_exit"] = _worker_exited
