@@ -309,9 +309,11 @@ def test_a_queued_crawl_is_listed_and_nothing_runs(app: Flask, client: FlaskClie
     [job] = jobs(data_dir)
     assert (job.kind, job.site, job.requested_by, job.state) == ("crawl", site, "alice", "queued")
     assert job.started_at is None
-    # no crawl ran: the data dir holds only the staff database, the queue and the cookie key
+    # no crawl ran: the data dir holds only the staff database, the queue, the cookie key and
+    # the rate limits' buckets
     assert {p.name for p in data_dir.iterdir()} <= {"staff.sqlite", "jobs.sqlite", "jobs.sqlite-wal",
-                                                    "jobs.sqlite-shm", "secret_key"}
+                                                    "jobs.sqlite-shm", "secret_key", "ratelimits.db",
+                                                    "ratelimits.db-wal", "ratelimits.db-shm"}
 
     shown = soup(client.get("/staff/"))
     assert "queued; the scheduler runs it" in shown.select_one(".flashes").get_text()

@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         MAX_CONTENT_LENGTH=64 * 1024,      # no route takes a body; refuse big ones early
         SEARCH_RATE=settings.web.search_rate, SEARCH_BURST=settings.web.search_burst,
         EXPORT_RATE=settings.web.export_rate, EXPORT_BURST=settings.web.export_burst,
+        PAGE_RATE=settings.web.page_rate, PAGE_BURST=settings.web.page_burst,
+        RAW_MAX_BYTES=settings.web.raw_max_bytes,
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -44,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(status_bp)
+    security.check_base_path(app)
 
     @app.before_request
     def language() -> None:

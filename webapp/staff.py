@@ -13,10 +13,12 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    Response,
     current_app,
     flash,
     g,
@@ -82,15 +84,17 @@ class StaffSessions(SecureCookieSessionInterface):
 def configure(state: BlueprintSetupState) -> None:
     """Set the session cookie, its key and lifetime, and the login rate limit on the app."""
     app = cast(Flask, state.app)
-    staff = app.extensions["pressroom_settings"].staff
+    settings: Settings = app.extensions["pressroom_settings"]
+    staff = settings.staff
     app.session_interface = StaffSessions()
+    # behind a path prefix (web.base_url), the browser sees /prefix/staff
+    root = urlsplit(settings.web.base_url).path.rstrip("/") if settings.web.base_url else ""
     app.config.update(
-        SESSION_COOKIE_NAME="pressroom_staff", SESSION_COOKIE_PATH=PREFIX,
+        SESSION_COOKIE_NAME="pressroom_staff", SESSION_COOKIE_PATH=root + PREFIX,
         SESSION_COOKIE_SECURE=staff.secure_cookies, SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=staff.session_hours))
-    app.extensions["pressroom_limits"]["login"] = security.RateLimiter(staff.login_rate,
-                                                                       staff.login_burst)
+    security.add_limit(app, "login", staff.login_rate, staff.login_burst)
 
 
 def _accounts() -> Accounts:
@@ -136,6 +140,14 @@ def guard() -> Any:
             security.limit(current_app, "login")
         _check_csrf()
     return None
+
+
+@bp.after_app_request
+def never_stored(response: Response) -> Response:
+    """Keep everything under /staff (the login and its errors too) out of every cache."""
+    if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.context_processor

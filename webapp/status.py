@@ -19,7 +19,7 @@ from prometheus_client.exposition import choose_encoder
 
 from archive.errors import ArchiveError
 from archive.status import PROBLEM_KINDS
-from webapp import metrics
+from webapp import metrics, security
 from webapp.coverage_svg import ChartText, coverage_chart, mini_chart
 from webapp.i18n import NAMES, translate
 from webapp.report import Report, cached_report, human_bytes
@@ -61,6 +61,7 @@ def metrics_page() -> Response:
 @bp.route("/status")
 def status_page() -> Any:
     """The archive's status in full: runs, index, size, extraction problems and coverage."""
+    security.limit(current_app, "page")
     try:
         report = cached_report(current_app)
     except ArchiveError as exc:
