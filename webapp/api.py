@@ -32,6 +32,7 @@ def search() -> Any:
         size = 0
     result = run_search(request_from(request.args, g.ui, page_size=size))
     data = result.to_json()
+    data["results"] = security.plain_data(data["results"])     # titles are text, not markup
     for item in data["results"]:
         item["snippet"] = clean_snippet(item["snippet"])
         item["permalink"] = url_for("pages.release_page", rid=item["id"], _external=True)
@@ -41,6 +42,7 @@ def search() -> Any:
 @bp.route("/releases/<rid>")
 def release(rid: str) -> Any:
     """A release as JSON (latest version, or ?v=N), with the list of its versions."""
+    security.limit(current_app, "page")
     versions = catalogue(current_app).release_versions(rid)
     if not versions:
         abort(404)
@@ -49,7 +51,7 @@ def release(rid: str) -> Any:
         (v for v in versions if str(v["version"]) == wanted), None)
     if chosen is None:
         abort(404)
-    data = {k: v for k, v in chosen.items() if not k.startswith("_")}
+    data = security.plain_data({k: v for k, v in chosen.items() if not k.startswith("_")})
     data["versions"] = [{"version": v["version"], "captured": v["_archive"]["captured"],
                          "url": url_for("api.release", rid=rid, v=v["version"], _external=True)}
                         for v in versions]
@@ -74,7 +76,7 @@ def openapi() -> Any:
         "openapi": "3.1.0",
         "info": {"title": "Pressroom API", "version": "1",
                  "description": "Search and retrieve archived news releases."},
-        "servers": [{"url": request.host_url.rstrip("/")}],
+        "servers": [{"url": request.root_url.rstrip("/")}],
         "paths": {
             "/api/search": {"get": {
                 "summary": "Search releases", "operationId": "search",

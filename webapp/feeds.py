@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
@@ -16,10 +17,27 @@ from indexer.search import Hit
 from webapp import searcher, security
 from webapp.links import set_url
 from webapp.pages import _http_error, bp, request_from, run_search
-from webapp.security import escape_json
+from webapp.security import escape_json, plain_data
+
+# characters XML 1.0 does not allow: one in a feed and readers reject the whole document
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 FEED_SIZE = 20
 EXPORT_FIELDS = ("id", "url", "title", "published", "language", "countries", "themes", "projects")
+
+
+def xml_text(text: str) -> str:
+    r"""Text escaped for XML, without the characters XML 1.0 forbids (controls, U+FFFE...).
+
+    >>> xml_text("a\x01b & <c>\ufffe")
+    'ab &amp; &lt;c&gt;'
+    """
+    return escape(NOT_XML.sub("", text))
+
+
+def xml_attr(text: str) -> str:
+    """An XML attribute value, quoted, without the characters XML 1.0 forbids."""
+    return quoteattr(NOT_XML.sub("", text))
 
 
 @bp.route("/feed.atom")
@@ -34,21 +52,21 @@ def feed() -> Response:
     updated = max((h.published or "" for h in result.results), default="") or "1970-01-01"
     entries = "".join(_entry(hit) for hit in result.results)
     body = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>{escape(title)}</title><id>{escape(request.url)}</id>"
-            f"<link rel=\"self\" href={quoteattr(request.url)}/>"
-            f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(page_url)}/>"
-            f"<updated>{updated}T00:00:00Z</updated><generator>Pressroom</generator>{entries}</feed>")
+            f"<title>{xml_text(title)}</title><id>{xml_text(request.url)}</id>"
+            f"<link rel=\"self\" href={xml_attr(request.url)}/>"
+            f"<link rel=\"alternate\" type=\"text/html\" href={xml_attr(page_url)}/>"
+            f"<updated>{xml_text(updated)}T00:00:00Z</updated><generator>Pressroom</generator>{entries}</feed>")
     return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
 def _entry(hit: Hit) -> str:
     link = url_for("pages.release_page", rid=hit.id, _external=True)
-    day = hit.published or "1970-01-01"
-    categories = "".join(f"<category term={quoteattr(t)}/>" for t in [*hit.countries, *hit.themes])
-    return (f"<entry><title>{escape(hit.title)}</title><id>{escape(link)}</id>"
-            f"<link href={quoteattr(link)}/><link rel=\"via\" href={quoteattr(hit.url)}/>"
+    day = xml_text(hit.published or "1970-01-01")
+    categories = "".join(f"<category term={xml_attr(t)}/>" for t in [*hit.countries, *hit.themes])
+    return (f"<entry><title>{xml_text(hit.title)}</title><id>{xml_text(link)}</id>"
+            f"<link href={xml_attr(link)}/><link rel=\"via\" href={xml_attr(hit.url)}/>"
             f"<updated>{day}T00:00:00Z</updated><published>{day}T00:00:00Z</published>"
-            f"{categories}<summary>{escape(hit.snippet_text())}</summary></entry>")
+            f"{categories}<summary>{xml_text(hit.snippet_text())}</summary></entry>")
 
 
 @bp.route("/export.<fmt>")
@@ -84,8 +102,8 @@ def _chain(first: Hit | None, rest: Iterator[Hit]) -> Iterator[Hit]:
 
 
 def _record(hit: Hit) -> dict[str, object]:
-    return {k: getattr(hit, k) for k in EXPORT_FIELDS} | {
-        "permalink": url_for("pages.release_page", rid=hit.id, _external=True)}
+    fields: dict[str, object] = plain_data({k: getattr(hit, k) for k in EXPORT_FIELDS})
+    return fields | {"permalink": url_for("pages.release_page", rid=hit.id, _external=True)}
 
 
 def _csv(hits: Iterator[Hit]) -> Iterator[str]:
@@ -117,8 +135,8 @@ def opensearch() -> Response:
             '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">'
             "<ShortName>Pressroom</ShortName><Description>Search the archive of news releases"
             "</Description><InputEncoding>UTF-8</InputEncoding>"
-            f"<Url type=\"text/html\" template={quoteattr(template)}/>"
+            f"<Url type=\"text/html\" template={xml_attr(template)}/>"
             f"<Url type=\"application/atom+xml\" template="
-            f"{quoteattr(url_for('pages.feed', _external=True) + '?q={searchTerms}')}/>"
+            f"{xml_attr(url_for('pages.feed', _external=True) + '?q={searchTerms}')}/>"
             "</OpenSearchDescription>")
     return Response(body, content_type="application/opensearchdescription+xml; charset=utf-8")

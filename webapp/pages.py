@@ -5,14 +5,21 @@ from __future__ import annotations
 import difflib
 import html
 import re
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import nh3
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from archive.errors import CatalogueError
 from archive.release import release_id
-from archive.warcstore import RecordRef
 from indexer.errors import IndexMissing, IndexVersionError, QueryError
 from indexer.schema import FACETS
 from indexer.search import SearchPage, SearchRequest
@@ -22,6 +29,9 @@ from webapp.links import search_args, set_url, toggle_url
 
 bp = Blueprint("pages", __name__)
 FACET_SHOWN = 12
+RAW_CHUNK = 64 * 1024
+# zlib window bits per Content-Encoding, tried in turn ("deflate" is sometimes sent raw)
+DECODERS = {"gzip": (31,), "x-gzip": (31,), "deflate": (15, -15)}
 
 
 def request_from(args: MultiDict[str, str], ui: str, page_size: int = 10) -> SearchRequest:
@@ -123,6 +133,7 @@ def _pager(path: str, args: MultiDict[str, str], result: SearchPage, size: int) 
 @bp.route("/release/<rid>")
 def release_page(rid: str) -> Any:
     """A release: text, dates, metadata, translations, versions, citation, archived original."""
+    security.limit(current_app, "page")
     versions, release = _chosen_version(rid)
     number = release["version"]
     settings = current_app.extensions["pressroom_settings"]
@@ -153,6 +164,7 @@ def release_page(rid: str) -> Any:
 @bp.route("/release/<rid>/changes")
 def changes_page(rid: str) -> Any:
     """What changed between two versions of a release, paragraph by paragraph."""
+    security.limit(current_app, "page")
     versions = {v["version"]: v for v in catalogue(current_app).release_versions(rid)}
     try:
         old, new = versions[int(request.args["from"])], versions[int(request.args["to"])]
@@ -175,6 +187,7 @@ def changes_page(rid: str) -> Any:
 @bp.route("/release/<rid>/original")
 def original_page(rid: str) -> Any:
     """The archived original in a sandboxed frame, under a banner that says what it is."""
+    security.limit(current_app, "page")
     release = _version(rid)
     return render_template("original.html", release=release,
                            raw_url=url_for("pages.original_raw", rid=rid, v=release["version"]))
@@ -182,17 +195,89 @@ def original_page(rid: str) -> Any:
 
 @bp.route("/archive/<rid>/raw")
 def original_raw(rid: str) -> Response:
-    """The archived bytes, sandboxed: no scripts, no same-origin, no sniffing."""
+    """The archived bytes, sandboxed: no scripts, no same-origin, no sniffing; 413 past the cap.
+
+    A compressed capture is decoded as it streams out, never whole in memory: a first pass
+    counts its decoded size (a few kilobytes of gzip can stand for gigabytes), a second sends it.
+    """
+    security.limit(current_app, "page")
     release = _version(rid)
-    file, offset, length = release["_archive"]["ref"]
-    headers, body = warc_store(current_app).read_payload(RecordRef(file, offset, length))
+    file, offset, _length = release["_archive"]["ref"]
+    path = warc_store(current_app).path_of(file)
+    cap: int = current_app.config["RAW_MAX_BYTES"]
+    size = 0
+    with _open_record(path, offset) as record:
+        headers = list(record.http_headers.headers) if record.http_headers else []
+        for chunk in _decoded(record, headers):
+            size += len(chunk)
+            if size > cap:
+                error = RequestEntityTooLarge()
+                error.pressroom_message = (  # type: ignore[attr-defined]
+                    f"This archived original is larger than {cap:,} bytes once decompressed "
+                    "(web.raw_max_bytes), so it is not shown here; the release's text is.")
+                raise error
     content_type = next((v for k, v in headers if k.lower() == "content-type"),
                         release["_archive"]["content_type"])
-    response = Response(body, content_type=content_type)
+    response = Response(_archived_chunks(path, offset, headers), content_type=content_type)
+    response.content_length = size
     response.headers["Content-Security-Policy"] = security.ARCHIVED_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@contextmanager
+def _open_record(path: Path, offset: int) -> Iterator[Any]:
+    """The WARC record at `offset` of a file, open while the block runs."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        record = next(iter(ArchiveIterator(fh)), None)
+        if record is None:
+            raise CatalogueError(f"no WARC record at {path.name}:{offset}")
+        yield record
+
+
+def _archived_chunks(path: Path, offset: int, headers: list[tuple[str, str]]) -> Iterator[bytes]:
+    with _open_record(path, offset) as record:
+        yield from _decoded(record, headers)
+
+
+def _decoded(record: Any, headers: list[tuple[str, str]]) -> Iterator[bytes]:
+    """A record's payload with chunking and gzip or deflate undone, in chunks of RAW_CHUNK at most."""
+    fields = {k.lower(): v.strip().lower() for k, v in headers}
+    raw = record.raw_stream
+    if fields.get("transfer-encoding") == "chunked":
+        raw = ChunkedDataReader(raw)
+    data = raw.read(RAW_CHUNK)
+    decoder = _decoder(fields.get("content-encoding", ""), data)
+    while data:
+        if decoder is None:
+            yield data
+        else:
+            try:
+                while data and not decoder.eof:
+                    # bounded: a few kilobytes in never make more than RAW_CHUNK out at once
+                    if out := decoder.decompress(data, RAW_CHUNK):
+                        yield out
+                    data = decoder.unconsumed_tail
+            except zlib.error:           # a torn stream: what decoded so far is what there is
+                return
+            if decoder.eof:
+                return
+        data = raw.read(RAW_CHUNK)
+    if decoder is not None:
+        yield decoder.flush()
+
+
+def _decoder(encoding: str, first: bytes) -> Any:
+    """A zlib decompressor for the encoding, or None (identity, unknown, or not really encoded)."""
+    for wbits in DECODERS.get(encoding, ()):
+        try:
+            zlib.decompressobj(wbits).decompress(first, 1)
+        except zlib.error:
+            continue
+        return zlib.decompressobj(wbits)
+    return None
 
 
 def _version(rid: str) -> dict[str, Any]:
