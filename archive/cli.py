@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from archive.cli_common import common_options, lower_priority, settings_from
-from archive.cli_releases import clean_archive, clean_summary
+from archive.cli_releases import clean_archive, report_cleaning
 from archive.errors import ArchiveError
 from archive.jobs import Paths, SiteResult, crawl_sites, open_archive
 from archive.record import CrawlStats
@@ -53,7 +53,7 @@ def crawl(urls: tuple[str, ...], site_keys: tuple[str, ...], delay: float | None
             progress.clear()
     for result in results:
         click.echo(summary(result))
-    click.echo(clean_summary(clean_archive(settings)))
+    report_cleaning(clean_archive(settings))
 
 
 def pick_sites(settings: Settings, urls: tuple[str, ...], keys: tuple[str, ...]) -> list[SiteConfig]:
@@ -141,9 +141,11 @@ def verify(config_file: str | None, data_dir: str | None, log_level: str | None)
         raise click.ClickException(f"no archive in {settings.data_dir}")
     with open_archive(settings) as (catalogue, store):
         report = verify_archive(catalogue, store)
-    click.echo(f"{report.files} WARC files, {report.records} records, {report.rows} catalogue "
-               f"references: {'all consistent' if report.ok else f'{len(report.problems)} problems'}")
     for problem in report.problems[:50]:
         click.echo(f"  {problem}", err=True)
+    if len(report.problems) > 50:
+        click.echo(f"  ... and {len(report.problems) - 50} more", err=True)
+    click.echo(f"{report.files} WARC files, {report.records} records, {report.rows} catalogue "
+               f"references: {'all consistent' if report.ok else f'{len(report.problems)} problems'}")
     if not report.ok:
         sys.exit(1)

@@ -25,6 +25,7 @@ from archive.releases import CleanStats, clean_versions
 from archive.settings import Settings
 from archive.vocab import load_vocabulary
 
+MAX_LISTED = 50  # unreadable captures listed one per line; the log has them all
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
@@ -66,7 +67,7 @@ def reclean(config_file: str | None, data_dir: str | None, log_level: str | None
     Fetches nothing. Runs under the crawl lock, so it never races a crawl.
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
-    click.echo(clean_summary(clean_archive(settings, everything=True)))
+    report_cleaning(clean_archive(settings, everything=True))
 
 
 def clean_archive(settings: Settings, everything: bool = False) -> CleanStats:
@@ -79,12 +80,30 @@ def clean_archive(settings: Settings, everything: bool = False) -> CleanStats:
         raise click.ClickException(str(exc)) from None
 
 
+def report_cleaning(stats: CleanStats) -> None:
+    """Print what a cleaning pass did; exit 1 when some captures could not be read."""
+    click.echo(clean_summary(stats))
+    if not stats.unreadable:
+        return
+    for item in stats.unreadable[:MAX_LISTED]:
+        click.echo(f"  not cleaned: {item.url} version {item.version}: {item.file} at byte "
+                   f"{item.offset}: {item.reason}", err=True)
+    if len(stats.unreadable) > MAX_LISTED:
+        click.echo(f"  ... and {len(stats.unreadable) - MAX_LISTED} more (in the log)", err=True)
+    files = sorted({item.file for item in stats.unreadable})
+    raise click.ClickException(
+        f"{len(stats.unreadable)} captures in {len(files)} WARC files could not be read "
+        f"({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}); what they were last "
+        "cleaned into is kept: restore those files from a backup, then run pressroom verify")
+
+
 def clean_summary(stats: CleanStats) -> str:
     """Format what a cleaning pass did."""
     others = ", ".join(f"{k} {v}" for k, v in stats.not_releases.most_common())
     return (f"cleaned: {stats.releases} releases, {sum(stats.not_releases.values())} other pages"
             f"{' (' + others + ')' if others else ''}, {stats.skipped_types} not HTML, "
-            f"{stats.errors} errors")
+            f"{stats.errors} errors"
+            f"{f', {len(stats.unreadable)} unreadable (kept as they were)' if stats.unreadable else ''}")
 
 
 @click.command()
@@ -182,4 +201,4 @@ def import_(paths: tuple[Path, ...], site: str | None, url: str | None, config_f
         click.echo(f"skipped {line}", err=True)
     click.echo(f"imported {stats.files} files: {stats.new} new, {stats.changed} changed, "
                f"{stats.unchanged} unchanged, {len(stats.skipped)} skipped")
-    click.echo(clean_summary(clean_archive(settings)))
+    report_cleaning(clean_archive(settings))

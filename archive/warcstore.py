@@ -1,14 +1,18 @@
 """Write and read WARC files: one gzip member per record, rotated by size, `.open` until closed.
 
 A record is flushed and fsynced before the catalogue row that points at it is committed, so a
-killed crawl can leave at most a torn tail in an `.open` file; `recover` trims it.
+killed crawl can leave at most a torn tail in an `.open` file; `recover` trims it. A write that
+fails (a full disk) is cut off again at once and raises WarcWriteError. Records are read back
+whole and checked: a missing, cut-short or damaged one raises UnreadableRecord.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.errors import CatalogueError
+from archive.errors import ArchiveError, CatalogueError
 from archive.fetch import Response
 
 logger = logging.getLogger(__name__)
@@ -36,6 +40,19 @@ class RecordRef:
     offset: int
     length: int
     payload_digest: str | None = None
+
+
+class UnreadableRecord(CatalogueError):
+    """A record the catalogue points at cannot be read whole: file missing, cut short, damaged."""
+
+    def __init__(self, ref: RecordRef, reason: str) -> None:
+        super().__init__(f"{ref.file} at byte {ref.offset}: {reason}")
+        self.ref = ref
+        self.reason = reason
+
+
+class WarcWriteError(ArchiveError):
+    """A record could not be written (a full disk, an I/O error); nothing half-written is kept."""
 
 
 def warc_date(when: datetime) -> str:
@@ -57,6 +74,7 @@ class WarcStore:
         self._fh: IO[bytes] | None = None
         self._name = ""
         self._seq = 0
+        self._end = 0  # where the last complete record of the open file ends
         directory.mkdir(parents=True, exist_ok=True)
 
     # -- writing -----------------------------------------------------------------------------
@@ -64,7 +82,8 @@ class WarcStore:
                        revisit_profile: str | None = None, refers_to: tuple[str, str] | None = None
                        ) -> RecordRef:
         """Write a response (or revisit) record and its request record; return the former's place."""
-        fh, writer = self._writer()
+        buf = io.BytesIO()
+        writer = WARCWriter(buf, gzip=True)
         headers = [(k, v) for k, v in resp.headers if k.lower() not in HOP_BY_HOP]
         http_headers = StatusAndHeaders(f"{resp.status} {resp.reason}".strip(), headers,
                                         protocol=resp.http_version)
@@ -81,37 +100,28 @@ class WarcStore:
         else:
             record = writer.create_warc_record(resp.url, "response",
                                                payload=io.BytesIO(resp.raw_body),
+                                               length=len(resp.raw_body),
                                                http_headers=http_headers,
                                                warc_headers_dict=warc_headers)
-        offset = fh.tell()
         writer.write_record(record)
-        length = fh.tell() - offset
+        length = buf.tell()
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
         self._write_request(writer, resp, record.rec_headers.get_header("WARC-Record-ID"))
-        fh.flush()
-        os.fsync(fh.fileno())
-        ref = RecordRef(self._name, offset, length, digest)
-        if fh.tell() >= self.max_bytes:
-            self.close()
-        return ref
+        name, offset = self._append(buf.getvalue())
+        return RecordRef(name, offset, length, digest)
 
     def write_resource(self, url: str, content_type: str, body: bytes, when: datetime) -> RecordRef:
         """Write a resource record: a file imported as it is, with no HTTP exchange."""
-        fh, writer = self._writer()
+        buf = io.BytesIO()
+        writer = WARCWriter(buf, gzip=True)
         record = writer.create_warc_record(url, "resource", payload=io.BytesIO(body),
-                                           warc_content_type=content_type,
+                                           length=len(body), warc_content_type=content_type,
                                            warc_headers_dict={"WARC-Date": warc_date(when)})
-        offset = fh.tell()
         writer.write_record(record)
-        length = fh.tell() - offset
-        fh.flush()
-        os.fsync(fh.fileno())
-        ref = RecordRef(self._name, offset, length,
-                        record.rec_headers.get_header("WARC-Payload-Digest")
-                        or record.rec_headers.get_header("WARC-Block-Digest"))
-        if fh.tell() >= self.max_bytes:
-            self.close()
-        return ref
+        name, offset = self._append(buf.getvalue())
+        return RecordRef(name, offset, buf.tell(),
+                         record.rec_headers.get_header("WARC-Payload-Digest")
+                         or record.rec_headers.get_header("WARC-Block-Digest"))
 
     def _write_request(self, writer: WARCWriter, resp: Response, concurrent_to: str) -> None:
         target = resp.url.split("://", 1)[-1]
@@ -119,13 +129,61 @@ class WarcStore:
         http_headers = StatusAndHeaders(f"GET {path} HTTP/1.1", resp.request_headers,
                                         is_http_request=True)
         record = writer.create_warc_record(resp.url, "request", payload=io.BytesIO(b""),
-                                           http_headers=http_headers,
+                                           length=0, http_headers=http_headers,
                                            warc_headers_dict={
                                                "WARC-Date": warc_date(resp.fetched_at),
                                                "WARC-Concurrent-To": concurrent_to})
         writer.write_record(record)
 
-    def _writer(self) -> tuple[IO[bytes], WARCWriter]:
+    def _append(self, data: bytes) -> tuple[str, int]:
+        """Append whole records to the open file and fsync them; return (file name, offset).
+
+        Records are built in memory first, so that a failed write (a full disk) is cut off
+        again at once: no closed file ever ends in half a record.
+        """
+        fh = self._file()
+        name, start = self._name, self._end
+        try:
+            view = memoryview(data)
+            while view:
+                written = fh.write(view)
+                if not written:
+                    raise OSError(errno.EIO, "the write made no progress")
+                view = view[written:]
+            os.fsync(fh.fileno())
+        except OSError as exc:
+            self._abandon(start)
+            raise WarcWriteError(f"cannot write to WARC file {name}: {exc}") from exc
+        self._end = start + len(data)
+        if self._end >= self.max_bytes:
+            self.close()
+        return name, start
+
+    def _abandon(self, good_end: int) -> None:
+        """Cut a failed write off the open file and close it; leave it `.open` if that fails."""
+        fh, self._fh = self._fh, None
+        assert fh is not None
+        opened = self.directory / (self._name + OPEN_SUFFIX)
+        try:
+            fh.truncate(good_end)
+            os.fsync(fh.fileno())
+        except OSError as exc:
+            fh.close()
+            logger.error("cannot cut the unfinished record off %s (%s): it stays open until the "
+                         "next crawl trims it", opened.name, exc)
+            return
+        fh.close()
+        logger.error("cut an unfinished record off %s at byte %d", opened.name, good_end)
+        try:
+            if good_end == 0:
+                opened.unlink()
+            else:
+                os.replace(opened, self.directory / self._name)
+            fsync_dir(self.directory)
+        except OSError as exc:
+            logger.error("cannot close %s (%s): the next crawl closes it", opened.name, exc)
+
+    def _file(self) -> IO[bytes]:
         while self._fh is None:
             self._seq += 1
             stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -133,20 +191,22 @@ class WarcStore:
             if (self.directory / self._name).exists():
                 continue  # never reuse the name of a closed file: it would be overwritten
             try:
-                self._fh = (self.directory / (self._name + OPEN_SUFFIX)).open("xb")
+                # unbuffered: every byte written is in the file, so a failed write can be cut off
+                self._fh = (self.directory / (self._name + OPEN_SUFFIX)).open("xb", buffering=0)
             except FileExistsError:
                 continue
-            self._warc = WARCWriter(self._fh, gzip=True)
-        return self._fh, self._warc
+            self._end = 0
+        return self._fh
 
     def close(self) -> None:
         """Close the current file and give it its final name."""
         if self._fh is None:
             return
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        self._fh = None
+        fh, self._fh = self._fh, None
+        if os.fstat(fh.fileno()).st_size != self._end:
+            fh.truncate(self._end)  # never give a closed name to a file that ends in half a record
+        os.fsync(fh.fileno())
+        fh.close()
         os.replace(self.directory / (self._name + OPEN_SUFFIX), self.directory / self._name)
         fsync_dir(self.directory)
 
@@ -180,13 +240,62 @@ class WarcStore:
         raise CatalogueError(f"WARC file {name} is missing from {self.directory}")
 
     def read_payload(self, ref: RecordRef) -> tuple[list[tuple[str, str]], bytes]:
-        """Read a response record back: its HTTP headers and decoded payload."""
-        with self.path_of(ref.file).open("rb") as fh:
-            fh.seek(ref.offset)
-            for record in ArchiveIterator(fh):
+        """Read a record back, whole and checked: its HTTP headers and decoded payload.
+
+        Raises UnreadableRecord when the file is missing, ends inside the record, or the record
+        is damaged (a broken gzip member, a digest that does not match): never a partial body.
+        """
+        try:
+            with self.path_of(ref.file).open("rb") as fh:
+                fh.seek(ref.offset)
+                data = fh.read(ref.length)
+        except CatalogueError:
+            raise UnreadableRecord(ref, "the WARC file is missing") from None
+        except OSError as exc:
+            raise UnreadableRecord(ref, f"cannot read the WARC file: {exc}") from None
+        if len(data) < ref.length:
+            where = "inside the record" if data else "before the record"
+            raise UnreadableRecord(ref, f"the WARC file is cut short: it ends {where}")
+        problem = member_problem(data)
+        if problem:
+            raise UnreadableRecord(ref, problem)
+        try:
+            records = ArchiveIterator(io.BytesIO(data), check_digests=True)
+            for record in records:
                 headers = record.http_headers.headers if record.http_headers else []
-                return list(headers), record.content_stream().read()
-        raise CatalogueError(f"no WARC record at {ref.file}:{ref.offset}")
+                body = record.content_stream().read()
+                records.read_to_end(record)
+                if record.digest_checker.passed is False:
+                    raise UnreadableRecord(ref, "damaged record: "
+                                           + "; ".join(map(str, record.digest_checker.problems)))
+                return list(headers), body
+        except UnreadableRecord:
+            raise
+        except Exception as exc:  # warcio raises several types for a damaged record
+            raise UnreadableRecord(ref, f"damaged record: {type(exc).__name__}: {exc}") from None
+        raise UnreadableRecord(ref, "no WARC record there")
+
+
+def member_problem(data: bytes) -> str | None:
+    """Say what is wrong with the gzip member of one record, or None when it is whole.
+
+    >>> import gzip
+    >>> member_problem(gzip.compress(b"WARC/1.1"))
+    >>> member_problem(gzip.compress(b"WARC/1.1")[:-4])
+    'the gzip member is cut short'
+    """
+    if data[:2] != b"\x1f\x8b":
+        return None  # an uncompressed record: the WARC parser checks it
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        inflater.decompress(data)  # the record as this store wrote it: as big as its payload
+    except zlib.error as exc:
+        return f"damaged gzip member: {exc}"
+    if not inflater.eof:
+        return "the gzip member is cut short"
+    if inflater.unused_data:
+        return f"{len(inflater.unused_data)} bytes after the gzip member"
+    return None
 
 
 def valid_length(path: Path) -> int:
