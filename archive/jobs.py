@@ -15,7 +15,7 @@ from archive.lock import RunLock
 from archive.netguard import AddressPolicy
 from archive.record import CrawlStats
 from archive.settings import Settings, SiteConfig
-from archive.warcstore import WarcStore
+from archive.warcstore import WarcStore, WarcWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,13 @@ def crawl_sites(settings: Settings, sites: list[SiteConfig], on_event: Event | N
         for site in sites:
             started = time.monotonic()
             crawl = Crawl(settings, site, catalogue, store, policy, on_event)
-            stats = crawl.run(max_fetches=max_fetches)
+            try:
+                stats = crawl.run(max_fetches=max_fetches)
+            except WarcWriteError as exc:
+                # not resumable as if merely interrupted: the disk must be seen to first
+                catalogue.finish_run(crawl.run_id, "failed", crawl.stats.as_dict())
+                raise WarcWriteError(f"{exc}; run {crawl.run_id} of {site.key} is marked failed "
+                                     "and nothing half-written was kept") from exc
             complete = catalogue.runs(1)[0]["state"] == "done"
             results.append(SiteResult(site, crawl.run_id, stats, time.monotonic() - started,
                                       complete))

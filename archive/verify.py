@@ -1,15 +1,27 @@
-"""Check that the catalogue and the WARC files agree: every row points at a readable record."""
+"""Check that the catalogue and the WARC files agree: every row points at a readable record.
+
+Every gzip member of every WARC file is read to its end: a damaged member, one cut short or bytes
+that are no gzip member at all are problems, named by file and offset. Only the last member of
+an `.open` file may be cut short: that is the torn tail of a killed crawl, which the next crawl
+trims.
+"""
 
 from __future__ import annotations
 
 import logging
+import zlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from archive.catalogue import Catalogue
 from archive.warcstore import OPEN_SUFFIX, WarcStore, iter_records
 
 logger = logging.getLogger(__name__)
+
+CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -27,27 +39,95 @@ class VerifyReport:
         return not self.problems
 
 
+class MemberError(Exception):
+    """A gzip member that cannot be read whole; `offset` is where it starts."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(reason)
+        self.offset = offset
+        self.reason = reason
+
+
+def gzip_members(path: Path) -> Iterator[tuple[int, int]]:
+    """Yield (offset, length) of each gzip member of a file, each read to its end.
+
+    Raises MemberError at the first member that is damaged, cut short, or not gzip at all.
+    """
+    start = position = 0        # where the current member starts; file offset of `data`
+    data = b""
+    inflater = None
+    with path.open("rb") as fh:
+        while True:
+            if inflater is None:
+                if len(data) < 2:
+                    data += fh.read(CHUNK)
+                    if not data:
+                        return
+                if data[:2] != GZIP_MAGIC:
+                    size = path.stat().st_size
+                    raise MemberError(start, f"{size - start} bytes that are not a gzip member")
+                inflater = zlib.decompressobj(wbits=31)
+            if not data:
+                data = fh.read(CHUNK)
+                if not data:
+                    raise MemberError(start, "gzip member cut short")
+            assert inflater is not None
+            try:
+                inflater.decompress(data)
+            except zlib.error as exc:
+                raise MemberError(start, f"damaged gzip member: {exc}") from None
+            if inflater.eof:
+                end = position + len(data) - len(inflater.unused_data)
+                yield start, end - start
+                start = position = end
+                data, inflater = inflater.unused_data, None
+            else:
+                position += len(data)
+                data = b""
+
+
+def check_file(path: Path, report: VerifyReport, places: dict[int, int]) -> None:
+    """Read one WARC file whole: its gzip members, then its records and their digests."""
+    name = path.name.removesuffix(OPEN_SUFFIX)
+    try:
+        for _ in gzip_members(path):
+            pass
+    except MemberError as exc:
+        size = path.stat().st_size
+        torn_tail = (path.name.endswith(OPEN_SUFFIX) and exc.reason == "gzip member cut short")
+        if torn_tail:
+            logger.info("%s has a torn tail of %d bytes at byte %d (a crawl was killed)",
+                        path.name, size - exc.offset, exc.offset)
+        else:
+            report.problems.append(f"{path.name}@{exc.offset}: {exc.reason}")
+            _read_records(path, name, report, places, quiet=True)
+            return
+    _read_records(path, name, report, places, quiet=False)
+
+
+def _read_records(path: Path, name: str, report: VerifyReport, places: dict[int, int],
+                  quiet: bool) -> None:
+    try:
+        for offset, length, record in iter_records(path):
+            places[offset] = length
+            report.records += 1
+            checker = getattr(record, "digest_checker", None)
+            if checker is not None and checker.passed is False:
+                report.problems.append(f"{name}@{offset}: digest mismatch")
+    except Exception as exc:  # warcio raises several types for a damaged file
+        if not quiet and not path.name.endswith(OPEN_SUFFIX):
+            report.problems.append(f"{path.name}: unreadable after {len(places)} records: {exc}")
+
+
 def verify_archive(catalogue: Catalogue, store: WarcStore) -> VerifyReport:
-    """Read every WARC record and check every catalogue row against them."""
+    """Read every WARC file to its end and check every catalogue row against its records."""
     report = VerifyReport()
     places: dict[str, dict[int, int]] = defaultdict(dict)
     for path in sorted(store.directory.iterdir()):
         if not (path.name.endswith(".warc.gz") or path.name.endswith(".warc.gz" + OPEN_SUFFIX)):
             continue
         report.files += 1
-        name = path.name.removesuffix(OPEN_SUFFIX)
-        try:
-            for offset, length, record in iter_records(path):
-                places[name][offset] = length
-                report.records += 1
-                checker = getattr(record, "digest_checker", None)
-                if checker is not None and checker.passed is False:
-                    report.problems.append(f"{name}@{offset}: digest mismatch")
-        except Exception as exc:  # warcio raises several types for a damaged file
-            if path.name.endswith(OPEN_SUFFIX):
-                logger.info("%s has a torn tail (a crawl was killed): %s", path.name, exc)
-            else:
-                report.problems.append(f"{path.name}: unreadable after {len(places[name])} records: {exc}")
+        check_file(path, report, places[path.name.removesuffix(OPEN_SUFFIX)])
     for ref in catalogue.record_refs():
         report.rows += 1
         length = places.get(ref.file, {}).get(ref.offset)

@@ -1,0 +1,282 @@
+"""Nothing archived is lost: unreadable captures keep their releases, a full disk leaves no half
+record in a closed WARC file, control characters and markup-like text do not empty a release."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import random
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive.catalogue import Catalogue
+from archive.cli_releases import reclean
+from archive.importer import import_paths
+from archive.jobs import Paths, open_archive
+from archive.releases import clean_versions
+from archive.settings import Settings
+from tests.conftest import SampleSite, pressroom
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+RELEASE_PAGES = sorted(p for p in PAGES.glob("*.html") if p.stem not in ("listing", "menu"))
+
+
+# ------------------------------------------------------------ 1. reclean after WARC damage
+
+
+@pytest.fixture
+def one_page_per_file(make_settings: Callable[..., Settings]) -> Settings:
+    """An archive of the fixture release pages, each page in a WARC file of its own."""
+    settings = make_settings(archive__warc_max_bytes=1)
+    with open_archive(settings) as (catalogue, store):
+        import_paths([PAGES], catalogue, store, "test", None, [])
+        clean_versions(catalogue, store, settings)
+    return settings
+
+
+def releases_by_url(data_dir: Path) -> dict[str, dict[str, Any]]:
+    catalogue = Catalogue(Paths(data_dir).catalogue)
+    try:
+        return {r["url"]: r for r in catalogue.releases()}
+    finally:
+        catalogue.close()
+
+
+def warc_of(settings: Settings, page: Path) -> Path:
+    db = sqlite3.connect(Paths(settings.data_dir).catalogue)
+    try:
+        (name,) = db.execute("SELECT v.warc_file FROM versions v JOIN documents d ON"
+                             " d.id = v.document_id WHERE d.url = ?", (page.as_uri(),)).fetchone()
+    finally:
+        db.close()
+    return Paths(settings.data_dir).warc / name
+
+
+def test_reclean_keeps_the_releases_of_captures_it_cannot_read(one_page_per_file: Settings) -> None:
+    settings = one_page_per_file
+    before = releases_by_url(settings.data_dir)
+    assert len(before) == len(RELEASE_PAGES) == 6
+    cut, gone, flipped = (warc_of(settings, page) for page in RELEASE_PAGES[:3])
+    data = cut.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])        # cut short inside the response record
+    gone.unlink()                                  # a lost file
+    damaged = bytearray(flipped.read_bytes())
+    damaged[len(damaged) // 3] ^= 0xFF             # a damaged gzip member
+    flipped.write_bytes(bytes(damaged))
+    for _ in range(2):                             # the second run must not finish the job
+        result = CliRunner().invoke(reclean, ["--data-dir", str(settings.data_dir)])
+        assert result.exit_code == 1, result.output
+        assert releases_by_url(settings.data_dir) == before
+        for warc in (cut, gone, flipped):
+            assert f"version 1: {warc.name} at byte 0:" in result.output
+        assert "cut short" in result.output and "missing" in result.output
+        last = result.output.strip().splitlines()[-1]
+        assert last.startswith("Error: 3 captures in 3 WARC files could not be read"), last
+
+
+def test_a_capture_cut_short_is_never_read_as_a_shorter_page(one_page_per_file: Settings) -> None:
+    settings = one_page_per_file
+    warc = warc_of(settings, RELEASE_PAGES[0])
+    warc.write_bytes(warc.read_bytes()[:-200])
+    with open_archive(settings) as (catalogue, store):
+        [version] = catalogue.versions(catalogue.document_id(RELEASE_PAGES[0].as_uri()) or 0)
+        with pytest.raises(Exception, match="cut short"):
+            store.read_payload(version.ref)
+        stats = clean_versions(catalogue, store, settings, everything=True)
+    assert [(u.url, u.version, u.file) for u in stats.unreadable] == [
+        (RELEASE_PAGES[0].as_uri(), 1, warc.name)]
+    assert stats.releases == 5 and sum(stats.not_releases.values()) == 2  # listing and menu
+    assert len(releases_by_url(settings.data_dir)) == 6
+
+
+@pytest.mark.acceptance
+def test_reclean_of_the_sample_site_after_losing_warc_files(
+        sample_site: Callable[..., SampleSite], tmp_path: Path) -> None:
+    site, data = sample_site(), tmp_path / "data"
+    crawled = pressroom("crawl", site.url, "--delay", "0", "--data-dir", str(data),
+                        env={"PRESSROOM_CRAWL_KEEP_ALIVE": "false",
+                             "PRESSROOM_ARCHIVE_WARC_MAX_BYTES": "300000"})
+    assert crawled.returncode == 0, crawled.stderr
+    before = releases_by_url(data)
+    assert len(before) == 60
+    first, second = sorted((data / "warc").glob("*.warc.gz"))[:2]
+    first.unlink()
+    second.write_bytes(second.read_bytes()[:150_000])
+    for _ in range(2):
+        result = pressroom("reclean", "--data-dir", str(data))
+        assert result.returncode == 1
+        assert "could not be read" in result.stderr.strip().splitlines()[-1]
+        assert releases_by_url(data) == before
+    assert pressroom("index", "--data-dir", str(data)).returncode == 0
+    catalogue = Catalogue(Paths(data).catalogue)
+    assert catalogue.count("cleaned") == catalogue.count("versions")
+    catalogue.close()
+
+
+# ------------------------------------------------------------ 2. a full disk while writing
+
+
+class FullDisk:
+    """A WARC file on a disk that fills up: once `state["room"]` bytes are used, a write
+    puts what still fits and raises ENOSPC."""
+
+    def __init__(self, fh: Any, state: dict[str, int | None]) -> None:
+        self.fh = fh
+        self.state = state
+
+    def write(self, data: bytes) -> int:
+        room = self.state["room"]
+        if room is None or len(data) <= room:
+            if room is not None:
+                self.state["room"] = room - len(data)
+            return int(self.fh.write(data))
+        self.fh.write(bytes(data[:room]))
+        self.state["room"] = 0
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fh, name)
+
+
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> dict[str, int | None]:
+    """WARC files opened from now on fill the disk once `["room"]` bytes are written (None: never)."""
+    state: dict[str, int | None] = {"room": None}
+    real_open = Path.open
+
+    def open_(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        fh = real_open(self, mode, *args, **kwargs)
+        return FullDisk(fh, state) if "x" in mode and self.name.endswith(".open") else fh
+
+    monkeypatch.setattr(Path, "open", open_)
+    return state
+
+
+def response(url: str, body: bytes) -> Any:
+    from datetime import UTC, datetime
+
+    from archive.fetch import Response
+
+    return Response(url=url, status=200, reason="OK", headers=[("Content-Type", "text/html")],
+                    body=body, raw_body=body, fetched_at=datetime.now(UTC),
+                    request_headers=[("User-Agent", "test")])
+
+
+def whole_gzip(path: Path) -> bytes:
+    """Decompress every member of a file; fail on a damaged or cut-short one."""
+    return gzip.decompress(path.read_bytes())
+
+
+NOISE = random.Random(15).randbytes(20_000)  # does not compress: a record of ~20 kB
+
+
+@pytest.mark.parametrize("room", [0, 150, 5_000, "inside the request record"])
+def test_a_full_disk_leaves_no_half_record_in_a_closed_file(
+        tmp_path: Path, full_disk: dict[str, int | None], room: int | str) -> None:
+    from archive.errors import ArchiveError
+    from archive.warcstore import WarcStore
+
+    if room == "inside the request record":  # the response record fits, its request does not
+        probe = WarcStore(tmp_path / "probe", "t", 10**9)
+        room = probe.write_exchange(response("http://127.0.0.1/b", NOISE)).length + 50
+        probe.close()
+    store = WarcStore(tmp_path / "warc", "t", 10**9)
+    first = store.write_exchange(response("http://127.0.0.1/a", b"<p>a</p>" * 100))
+    full_disk["room"] = int(room)
+    with pytest.raises(ArchiveError, match="No space left on device"):
+        store.write_exchange(response("http://127.0.0.1/b", NOISE))
+    store.close()
+    files = sorted((tmp_path / "warc").iterdir())
+    assert [f.name for f in files] == [first.file]   # closed, and nothing else left behind
+    text = whole_gzip(files[0])
+    assert text.count(b"WARC-Type: response") == 1 and text.count(b"WARC-Type: request") == 1
+    assert store.read_payload(first)[1] == b"<p>a</p>" * 100
+
+
+def test_a_full_disk_on_a_new_file_leaves_no_file(tmp_path: Path,
+                                                  full_disk: dict[str, int | None]) -> None:
+    from archive.errors import ArchiveError
+    from archive.warcstore import WarcStore
+
+    store = WarcStore(tmp_path / "warc", "t", 10**9)
+    full_disk["room"] = 100
+    with pytest.raises(ArchiveError):
+        store.write_exchange(response("http://127.0.0.1/b", NOISE))
+    store.close()
+    assert list((tmp_path / "warc").iterdir()) == []
+
+
+def test_a_full_disk_fails_the_crawl_run_and_keeps_the_archive_verifiable(
+        httpserver: Any, make_settings: Callable[..., Settings],
+        full_disk: dict[str, int | None]) -> None:
+    from archive.jobs import crawl_sites
+    from tests.test_crawl import TinySite
+
+    tiny = TinySite(httpserver)
+    settings = make_settings(crawl__delay=0.0, crawl__backoff=0.01)
+    full_disk["room"] = 2_500
+    with pytest.raises(Exception, match="No space left on device") as failure:
+        crawl_sites(settings, [tiny.site()])
+    assert "marked failed" in str(failure.value)
+    full_disk["room"] = None
+    catalogue = Catalogue(Paths(settings.data_dir).catalogue)
+    [run] = catalogue.runs(1)
+    assert run["state"] == "failed"
+    assert catalogue.count("versions") >= 1
+    catalogue.close()
+    for warc in Paths(settings.data_dir).warc.iterdir():
+        assert warc.name.endswith(".warc.gz")
+        whole_gzip(warc)
+    checked = pressroom("verify", "--data-dir", str(settings.data_dir))
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip().splitlines()[-1].endswith("all consistent")
+
+
+# ------------------------------------------------------------ 2b. verify reads every member
+
+
+def verified_archive(make_settings: Callable[..., Settings]) -> tuple[Settings, Path]:
+    settings = make_settings()
+    with open_archive(settings) as (catalogue, store):
+        import_paths(RELEASE_PAGES[:2], catalogue, store, "test", None, [])
+    [warc] = Paths(settings.data_dir).warc.glob("*.warc.gz")
+    return settings, warc
+
+
+@pytest.mark.parametrize("damage", ["half member at the end", "trailing garbage",
+                                    "damaged member"])
+def test_verify_reads_every_gzip_member_to_its_end(
+        make_settings: Callable[..., Settings], damage: str) -> None:
+    settings, warc = verified_archive(make_settings)
+    data = warc.read_bytes()
+    end = len(data)
+    if damage == "half member at the end":
+        member = gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n" + b"x" * 5_000)
+        warc.write_bytes(data + member[: len(member) // 2])
+    elif damage == "trailing garbage":
+        warc.write_bytes(data + b"\0" * 4096)
+    else:
+        end = 0                                    # the first record's member
+        broken = bytearray(data)
+        broken[60] ^= 0xFF
+        warc.write_bytes(bytes(broken))
+    result = pressroom("verify", "--data-dir", str(settings.data_dir))
+    assert result.returncode == 1
+    assert f"  {warc.name}@{end}: " in result.stderr, result.stderr
+    assert result.stdout.strip().splitlines()[-1].endswith("problems")
+
+
+def test_verify_lets_an_open_file_end_in_a_torn_record(make_settings: Callable[..., Settings]
+                                                       ) -> None:
+    settings, warc = verified_archive(make_settings)
+    member = gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n" + b"x" * 5_000)
+    warc.rename(warc.with_name(warc.name + ".open"))
+    with warc.with_name(warc.name + ".open").open("ab") as fh:
+        fh.write(member[:100])
+    result = pressroom("verify", "--data-dir", str(settings.data_dir))
+    assert result.returncode == 0, result.stderr
