@@ -84,7 +84,7 @@ def start_server(index: Path) -> tuple[subprocess.Popen[str], str, Path]:
         try:
             requests.get(base + "/api/openapi.json", timeout=1)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or still warming
             time.sleep(0.2)
     return proc, base, work
 
