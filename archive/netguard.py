@@ -20,11 +20,19 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from archive.errors import RefusedURL
-from archive.settings import netloc
+from archive.urls import BadURL, split_url, url_netloc
 
 logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# IPv6 ranges that carry an IPv4 address in their last 32 bits, and reach it when connected to
+IPV4_IN_LOW_BITS = [ipaddress.ip_network(n) for n in (
+    "::/96",             # IPv4-compatible (deprecated), also :: and ::1
+    "::ffff:0:0/96",     # IPv4-mapped
+    "::ffff:0:0:0/96",   # IPv4-translated (SIIT)
+    "64:ff9b::/96",      # NAT64, the well-known prefix
+)]
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64: the IPv4 may sit anywhere
 
 
 def _ip(host: str) -> IPAddress | None:
@@ -37,15 +45,43 @@ def _ip(host: str) -> IPAddress | None:
 def is_public(ip: IPAddress) -> bool:
     """Tell whether an address is globally routable (not private, loopback, link-local...).
 
+    An IPv6 address that wraps an IPv4 one (mapped, NAT64, 6to4...) is as public as that IPv4.
+
     >>> is_public(ipaddress.ip_address("93.184.215.14"))
     True
-    >>> internal = ("10.1.2.3", "127.0.0.2", "169.254.169.254", "::1", "fe80::1")
-    >>> any(is_public(ipaddress.ip_address(a)) for a in internal)
-    False
+    >>> internal = ("10.1.2.3", "127.0.0.2", "169.254.169.254", "::1", "fe80::1", "fec0::1",
+    ...             "::ffff:10.0.0.1", "64:ff9b::10.0.0.1", "64:ff9b::7f00:1", "::10.0.0.1",
+    ...             "::ffff:0:192.168.1.1", "2002:a9fe:a9fe::1", "64:ff9b:1::8.8.8.8",
+    ...             "2001:0:4136:e378:8000:63bf:3fff:fdd2")
+    >>> [a for a in internal if is_public(ipaddress.ip_address(a))]
+    []
+    >>> [is_public(ipaddress.ip_address(a)) for a in ("64:ff9b::8.8.8.8", "2002:808:808::1")]
+    [True, True]
     """
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        return is_public(ip.ipv4_mapped)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.teredo is not None or ip in NAT64_LOCAL or ip.is_site_local:
+            return False  # Teredo relays, local translators, site-local: never a public host
+        wrapped = embedded_ipv4(ip)
+        if wrapped is not None:
+            return is_public(wrapped)
     return ip.is_global and not ip.is_multicast
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """Return the IPv4 address an IPv6 address wraps (and reaches), or None.
+
+    >>> embedded_ipv4(ipaddress.ip_address("64:ff9b::a00:1"))
+    IPv4Address('10.0.0.1')
+    >>> embedded_ipv4(ipaddress.ip_address("2002:c0a8:101::1"))
+    IPv4Address('192.168.1.1')
+    >>> embedded_ipv4(ipaddress.ip_address("2a00:1450::1")) is None
+    True
+    """
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in net for net in IPV4_IN_LOW_BITS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 class AddressPolicy:
@@ -57,13 +93,20 @@ class AddressPolicy:
             n for n in self.netlocs if _is_loopback_name(urlsplit(f"//{n}").hostname or ""))
 
     def check_url(self, url: str) -> None:
-        """Refuse a URL whose host is not a configured site host, or whose literal IP is not public."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
+        """Refuse a URL whose host is not a configured site host, or whose literal IP is not public.
+
+        The host is read by the parser the HTTP client uses (urls.split_url): the host checked is
+        the host connected to. URLs with a user name or a backslash in the host are refused.
+        """
+        if urlsplit(url).scheme not in ("http", "https"):
             raise RefusedURL("bad-scheme", url)
-        where = netloc(url)
+        try:
+            parts = split_url(url)
+        except BadURL as exc:
+            raise RefusedURL(exc.reason, url) from None
+        where = url_netloc(parts)
         if where not in self.netlocs:
-            ip = _ip(parts.hostname or "")
+            ip = _ip(parts.host or "")
             reason = "forbidden-address" if ip is not None and not is_public(ip) else "off-site"
             raise RefusedURL(reason, url)
 
