@@ -7,11 +7,14 @@ no version), written to the WARC store first; cleaning then runs on what is new.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -28,6 +31,9 @@ logger = logging.getLogger(__name__)
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 TEXT_SUFFIXES = (".txt", ".text")
 WARC_SUFFIXES = (".warc", ".warc.gz")
+MAX_BODY_BYTES = 10 * 1024 * 1024   # a page's decoded body; like [crawl] max_body_bytes
+MAX_LINE_BYTES = 64 * 1024 * 1024   # no header line is this long; a gzip bomb's zeros are
+CHUNK = 64 * 1024
 
 
 @dataclass
@@ -42,14 +48,15 @@ class ImportStats:
 
 
 def import_paths(paths: list[Path], catalogue: Catalogue, store: WarcStore, site: str | None,
-                 url: str | None, tracking_params: list[str]) -> ImportStats:
-    """Import every file under `paths` into the archive."""
+                 url: str | None, tracking_params: list[str],
+                 max_body_bytes: int = MAX_BODY_BYTES) -> ImportStats:
+    """Import every file under `paths` into the archive; skip records past `max_body_bytes`."""
     files = list(_expand(paths))
     if url and len(files) > 1:
         raise ArchiveError("--url names one page: give it with a single file")
     stats = ImportStats()
     run_id, _ = catalogue.start_run(f"import:{site or 'auto'}", 0)
-    importer = _Importer(catalogue, store, run_id, stats, tracking_params)
+    importer = _Importer(catalogue, store, run_id, stats, tracking_params, max_body_bytes)
     state = "interrupted"
     try:
         for path in files:
@@ -81,15 +88,19 @@ def _expand(paths: list[Path]) -> Iterator[Path]:
 
 class _Importer:
     def __init__(self, catalogue: Catalogue, store: WarcStore, run_id: int, stats: ImportStats,
-                 tracking_params: list[str]) -> None:
+                 tracking_params: list[str], max_body_bytes: int) -> None:
         self.catalogue = catalogue
         self.store = store
         self.run_id = run_id
         self.stats = stats
         self.tracking = tracking_params
+        self.max_body = max_body_bytes
 
     def warc(self, path: Path, site: str | None) -> None:
-        with path.open("rb") as fh:
+        with path.open("rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            fh: BinaryIO = io.BufferedReader(Gunzip(raw), CHUNK) if gzipped else raw
             try:
                 for record in ArchiveIterator(fh):
                     if record.rec_type != "response" or record.http_headers is None:
@@ -106,7 +117,13 @@ class _Importer:
                                  if k.lower() not in ("content-encoding", "transfer-encoding",
                                                       "content-length")],
                         request_headers=[], raw_body=b"", body=b"", fetched_at=_when(when))
-                    resp.raw_body = resp.body = record.content_stream().read()
+                    # content_stream() undoes Content-Encoding: read no more than the cap
+                    body = record.content_stream().read(self.max_body + 1)
+                    if len(body) > self.max_body:
+                        self.stats.skipped.append(f"{path}: {url}: larger than {self.max_body} "
+                                                  "bytes once decoded")
+                        continue
+                    resp.raw_body = resp.body = body
                     self._add(url, site or netloc(url), resp=resp)
             except Exception as exc:  # warcio raises several types for a damaged file
                 self.stats.skipped.append(f"{path}: unreadable WARC after some records: {exc}")
@@ -145,6 +162,54 @@ class _Importer:
             self.stats.new += 1
         else:
             self.stats.changed += 1
+
+
+class Gunzip(io.RawIOBase):
+    """Read a gzip file (every member) as a plain stream, never more than asked for at a time.
+
+    warcio reads header lines whole, so a member that expands to gigabytes without a newline
+    would end up in memory: a run of MAX_LINE_BYTES bytes with no newline stops the file.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.tail = b""   # compressed bytes read but not yet decompressed
+        self.run = 0      # decompressed bytes since the last newline
+
+    def readable(self) -> bool:
+        """Tell io that this stream can be read."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Decompress at most len(buffer) bytes into `buffer`; 0 at the end of the file."""
+        view = memoryview(buffer).cast("B")
+        while True:
+            if self.decoder.eof:
+                rest = self.decoder.unused_data or self.raw.read(CHUNK)
+                if not rest:
+                    return 0
+                if not rest.startswith(b"\x1f\x8b"[: len(rest)]):
+                    raise ArchiveError("data after the last gzip member is not gzip")
+                self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self.tail = rest
+            if not self.tail:
+                self.tail = self.raw.read(CHUNK)
+                if not self.tail:
+                    raise ArchiveError("truncated gzip member")
+            data = self.decoder.decompress(self.tail, len(view))
+            self.tail = self.decoder.unconsumed_tail
+            if data:
+                self._count_line(data)
+                view[: len(data)] = data
+                return len(data)
+
+    def _count_line(self, data: bytes) -> None:
+        newline = data.rfind(b"\n")
+        self.run = len(data) - newline - 1 if newline >= 0 else self.run + len(data)
+        if self.run > MAX_LINE_BYTES:
+            raise ArchiveError(f"more than {MAX_LINE_BYTES} bytes without a newline once "
+                               "decompressed: a gzip bomb, not a WARC")
 
 
 def _when(value: str) -> datetime:
