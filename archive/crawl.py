@@ -23,13 +23,13 @@ from urllib.parse import urlsplit
 from archive.catalogue import Catalogue, FrontierItem, UrlState, Version
 from archive.errors import FetchError, RefusedURL
 from archive.fetch import RETRYABLE_STATUS, Fetcher, Response, retry_after_seconds
-from archive.links import parse_page
+from archive.links import PageLinks, parse_page
 from archive.netguard import AddressPolicy, is_public
 from archive.record import CrawlStats, Recorder
 from archive.robots import RobotsRules, rules_from_response
 from archive.settings import Settings, SiteConfig, netloc
-from archive.sitemaps import parse_sitemap
-from archive.urls import absolute_url, canonical_url, path_key, trap_reason
+from archive.sitemaps import Sitemap, SitemapTooLarge, parse_sitemap
+from archive.urls import BadURL, absolute_url, canonical_url, path_key, split_url, trap_reason
 from archive.warcstore import RecordRef, WarcStore
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,11 @@ class Host:
     robots: RobotsRules | None = None
     pages: int = 0
     queue: list[tuple[float, int, int, FrontierItem]] = field(default_factory=list)
+
+    @property
+    def postponed(self) -> bool:
+        """Tell whether this host is left for the next run (its robots.txt asked us to wait)."""
+        return self.robots is not None and self.robots.status == "postponed"
 
 
 class Crawl:
@@ -91,6 +96,10 @@ class Crawl:
                     break
             else:
                 state = "done"
+                if self.stats.postponed:
+                    state = "interrupted"  # the next run resumes the postponed hosts' frontier
+                    logger.warning("%s: postponed to the next run: %s", self.site.key,
+                                   ", ".join(f"{h} ({r})" for h, r in self.stats.postponed.items()))
         finally:
             self.store.close()
             self.fetcher.close()
@@ -98,10 +107,15 @@ class Crawl:
         return self.stats
 
     def _seed(self) -> None:
-        items = [FrontierItem(canonical_url(u, self.crawl.tracking_params,
-                                            self.crawl.strip_trailing_slash), "page", 0)
-                 for u in self.site.start_urls]
-        items += [FrontierItem(u, "sitemap", 0) for u in self.site.sitemaps]
+        items = []
+        for url, kind in [*((u, "page") for u in self.site.start_urls),
+                          *((u, "sitemap") for u in self.site.sitemaps)]:
+            try:
+                split_url(url)
+            except BadURL as exc:
+                self.recorder.failure(url, exc.reason, outcome="refused")
+                continue
+            items.append(FrontierItem(self._canonical(url) if kind == "page" else url, kind, 0))
         for item in items:
             if item.url not in self.seen:
                 self.seen.add(item.url)
@@ -122,7 +136,8 @@ class Crawl:
         heapq.heappush(host.queue, (item.not_before, item.depth, next(self._order), item))
 
     def _next(self) -> FrontierItem | None:
-        ready = [(max(h.next_ready, h.queue[0][0]), name) for name, h in self.hosts.items() if h.queue]
+        ready = [(max(h.next_ready, h.queue[0][0]), name) for name, h in self.hosts.items()
+                 if h.queue and not h.postponed]
         if not ready:
             return None
         when, name = min(ready)
@@ -133,6 +148,10 @@ class Crawl:
 
     def _process(self, item: FrontierItem) -> None:
         host = self._host(item.url)
+        if host.postponed:
+            with self.catalogue.transaction():
+                self._flush()  # the item stays undone in the frontier: the next run fetches it
+            return
         if host.robots is not None and not host.robots.allowed(item.url):
             self.stats.skipped_robots += 1
             logger.info("robots.txt disallows %s", item.url)
@@ -168,6 +187,8 @@ class Crawl:
         if host.robots is None:
             scheme = urlsplit(url).scheme
             host.robots = self._load_robots(f"{scheme}://{name}/robots.txt", host)
+            if host.postponed:
+                return host
             for sitemap in host.robots.sitemaps:
                 self._consider(sitemap, 0, "sitemap")
             if not host.robots.sitemaps and not any(netloc(s) == name for s in self.site.sitemaps):
@@ -189,6 +210,10 @@ class Crawl:
             rules = rules_from_response(resp.status, resp.body, agent, cap)
         if rules.status == "unreachable":
             logger.error("robots.txt of %s is unreachable: not crawling this host", netloc(url))
+        elif rules.status == "postponed":
+            self.stats.postponed[netloc(url)] = f"robots.txt answered {rules.http_status}"
+            logger.error("robots.txt of %s answered %s: leaving this host to the next run",
+                         netloc(url), rules.http_status)
         host.next_ready = max(host.next_ready, time.time() + self._delay(rules))
         return rules
 
@@ -292,6 +317,10 @@ class Crawl:
             return False
         key = self._canonical(target)
         host = self._host(target)
+        if host.postponed and key not in self.seen:
+            self.seen.add(key)
+            self.pending.append(FrontierItem(key, "page", item.depth))  # for the next run
+            return False
         if host.robots is not None and not host.robots.allowed(target):
             self.stats.skipped_robots += 1
             return False
@@ -318,21 +347,37 @@ class Crawl:
             self.recorder.failure(url, f"http-{resp.status}", resp, "absent" if absent else "failed")
             return
         doc_url, text_hash, links = self._digest(url, resp)
+        try:
+            sitemap = self._sitemap(item, resp.content_type, resp.body) if links is None else None
+        except SitemapTooLarge as exc:
+            self.recorder.failure(url, exc.reason, resp)
+            return
         _, latest = self.recorder.previous(url, doc_url)
         self.recorder.capture(url, resp, doc_url, text_hash, latest)
-        self._discover(item, resp.content_type, resp.body, links)
+        self._discover(item, links, sitemap)
 
     def _digest(self, url: str, resp: Response) -> tuple[str, str, list[str] | None]:
         """Return the document URL, the text hash and (for HTML) the links of a 2xx response."""
         doc_url = self._canonical(url)
         if not resp.is_html:
             return doc_url, hashlib.sha256(resp.body).hexdigest(), None
-        page = parse_page(resp.body, resp.header("Content-Type"), url)
+        page = self._parse_page(resp.body, resp.header("Content-Type"), url)
         if page.canonical and netloc(page.canonical) in self.site.hosts:
-            canonical = self._canonical(page.canonical)
+            try:
+                canonical = self._canonical(page.canonical)
+            except ValueError:
+                canonical = doc_url  # an ambiguous rel=canonical names nothing
             if urlsplit(canonical).path not in ("", "/") or urlsplit(doc_url).path in ("", "/"):
                 doc_url = canonical
         return doc_url, page.text_hash, [*page.links, *([page.canonical] if page.canonical else [])]
+
+    def _parse_page(self, body: bytes, content_type: str | None, url: str) -> PageLinks:
+        cap = self.crawl.max_links_per_page
+        page = parse_page(body, content_type, url, max_links=cap)
+        if page.ignored:
+            logger.warning("%s: %s has %d links more than max_links_per_page (%d): ignored",
+                           self.site.key, url, page.ignored, cap)
+        return page
 
     def _unchanged_by_lastmod(self, item: FrontierItem) -> bool:
         if not self.crawl.sitemap_lastmod_skip:
@@ -353,24 +398,38 @@ class Crawl:
     def _discover_stored(self, item: FrontierItem, ref: RecordRef, content_type: str) -> None:
         headers, body = self.store.read_payload(ref)
         ctype = next((v for k, v in headers if k.lower() == "content-type"), content_type)
-        links = None
+        links, sitemap = None, None
         if content_type in ("text/html", "application/xhtml+xml"):
-            links = parse_page(body, ctype, item.url).links
-        self._discover(item, content_type, body, links)
+            links = self._parse_page(body, ctype, item.url).links
+        else:
+            try:
+                sitemap = self._sitemap(item, content_type, body)
+            except SitemapTooLarge as exc:
+                self.recorder.failure(item.url, exc.reason)
+                return
+        self._discover(item, links, sitemap)
 
-    def _discover(self, item: FrontierItem, content_type: str, body: bytes,
-                  links: list[str] | None) -> None:
+    def _sitemap(self, item: FrontierItem, content_type: str, body: bytes) -> Sitemap | None:
+        """Parse a body as a sitemap if it may be one; raise SitemapTooLarge past the size cap."""
+        if item.kind not in ("sitemap", "probe") and "xml" not in content_type:
+            return None
+        try:
+            return parse_sitemap(body, self.crawl.max_body_bytes)
+        except SitemapTooLarge:
+            if item.kind != "page":
+                raise
+            return None  # a page that merely looks like XML is kept as it is, not read as one
+        except ValueError as exc:
+            if item.kind != "page":
+                logger.warning("sitemap %s: %s", item.url, exc)
+            return None
+
+    def _discover(self, item: FrontierItem, links: list[str] | None, sitemap: Sitemap | None) -> None:
         if links is not None:
             for link in links:
                 self._consider(link, item.depth + 1, "page")
             return
-        if item.kind in ("sitemap", "probe") or "xml" in content_type:
-            try:
-                sitemap = parse_sitemap(body)
-            except ValueError as exc:
-                if item.kind != "page":
-                    logger.warning("sitemap %s: %s", item.url, exc)
-                return
+        if sitemap is not None:
             for child in sitemap.children:
                 self._consider(child, item.depth, "sitemap")
             with self.catalogue.transaction():
@@ -383,6 +442,7 @@ class Crawl:
         # menus and footers repeat the same links on every page: canonicalise each once
         canonical = self._canonical_memo.get(url)
         if canonical is None:
+            split_url(url)  # raises BadURL for a URL the HTTP client could read another way
             canonical = canonical_url(url, self.crawl.tracking_params, self.crawl.strip_trailing_slash)
             self._canonical_memo[url] = canonical
         return canonical
@@ -391,6 +451,12 @@ class Crawl:
         """Queue a discovered URL if it is in scope and not a trap; return its canonical form."""
         try:
             url = self._canonical(link)
+        except BadURL as exc:
+            if link not in self.seen:
+                self.seen.add(link)
+                self.stats.refused[exc.reason] += 1
+                logger.warning("%s: refused %s: %s", self.site.key, link, exc.reason)
+            return None
         except ValueError:
             return None
         if url in self.seen:

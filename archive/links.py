@@ -27,6 +27,7 @@ class PageLinks:
     canonical: str | None = None
     alternates: dict[str, str] = field(default_factory=dict)  # hreflang -> URL
     text_hash: str = ""
+    ignored: int = 0  # links past max_links, not read
 
 
 def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
@@ -43,8 +44,17 @@ def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
     return encoding, text
 
 
-def parse_page(body: bytes, content_type: str | None, url: str) -> PageLinks:
-    """Extract links, rel=canonical, hreflang alternates and a hash of the visible text."""
+def parse_page(body: bytes, content_type: str | None, url: str,
+               max_links: int | None = None) -> PageLinks:
+    """Extract links, rel=canonical, hreflang alternates and a hash of the visible text.
+
+    Links are read in document order, the first `max_links` of them; the rest are only counted.
+
+    >>> page = parse_page(b"<a href=/a>a</a><a href=/b>b</a><a href=/c>c</a>", None, "http://e.org/",
+    ...                   max_links=2)
+    >>> page.links, page.ignored
+    (['http://e.org/a', 'http://e.org/b'], 1)
+    """
     _, text = decode_html(body, content_type)
     text = text.replace("\x00", "")
     if not text.strip():
@@ -60,25 +70,30 @@ def parse_page(body: bytes, content_type: str | None, url: str) -> PageLinks:
             base = absolute_url(url, href) or url
         break
     page = PageLinks()
+    full = max_links is not None and max_links <= 0
     for el in root.iter("a", "area", "link"):
         href = el.get("href")
         if not href:
             continue
+        rel = (el.get("rel") or "").lower().split()
+        canonical = el.tag == "link" and "canonical" in rel
+        if full and not canonical:
+            page.ignored += 1  # resolving and queueing 400,000 links is the cost being bounded
+            continue
         target = absolute_url(base, href)
         if target is None:
             continue
-        rel = (el.get("rel") or "").lower().split()
         if el.tag == "link":
-            if "canonical" in rel and page.canonical is None:
+            if canonical and page.canonical is None:
                 page.canonical = target
             elif "alternate" in rel and el.get("hreflang"):
                 page.alternates[el.get("hreflang", "").lower()] = target
                 page.links.append(target)
             elif "next" in rel or "prev" in rel:
                 page.links.append(target)
-            continue
-        if "nofollow" not in rel:
+        elif "nofollow" not in rel:
             page.links.append(target)
+        full = max_links is not None and len(page.links) >= max_links
     page.text_hash = text_hash(root)
     return page
 

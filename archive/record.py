@@ -32,6 +32,7 @@ class CrawlStats:
     failed: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    postponed: dict[str, str] = field(default_factory=dict)  # host -> why it waits for the next run
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counters as plain JSON-ready data."""

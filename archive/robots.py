@@ -1,7 +1,9 @@
 """robots.txt rules per host, with RFC 9309's status rules.
 
 2xx: parse the file. 4xx: no rules, everything allowed. 5xx or no answer: the whole host is
-disallowed for this run. Redirects are followed by the crawler before the body gets here.
+disallowed for this run. 429 (after the crawler's retries): the host is unreachable for now, so
+it is postponed, nothing fetched, and left to the next run. Redirects are followed by the
+crawler before the body gets here.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ class RobotsRules:
     parser: Protego | None = None
     agent: str = "*"
     max_crawl_delay: float = 30.0
+    http_status: int | None = None
 
     def allowed(self, url: str) -> bool:
         """Tell whether the agent may fetch `url`."""
-        if self.status == "unreachable":
+        if self.status in ("unreachable", "postponed"):
             return False
         if self.parser is None:
             return True
@@ -49,12 +52,21 @@ class RobotsRules:
 
 def rules_from_response(status: int | None, body: bytes, agent: str,
                         max_crawl_delay: float) -> RobotsRules:
-    """Build the rules from a robots.txt answer; status None means no answer at all."""
+    """Build the rules from a robots.txt answer; status None means no answer at all.
+
+    >>> [rules_from_response(s, b"", "*", 30.0).status for s in (None, 404, 429, 503)]
+    ['unreachable', 'absent', 'postponed', 'unreachable']
+    """
+    def rules(state: str, parser: Protego | None = None) -> RobotsRules:
+        return RobotsRules(state, parser, agent, max_crawl_delay, status)
+
+    if status == 429:  # "too many requests" is no answer either: never read it as "no rules"
+        return rules("postponed")
     if status is None or status >= 500:
-        return RobotsRules("unreachable", agent=agent, max_crawl_delay=max_crawl_delay)
+        return rules("unreachable")
     if 400 <= status < 500:
-        return RobotsRules("absent", agent=agent, max_crawl_delay=max_crawl_delay)
+        return rules("absent")
     if not 200 <= status < 300:
-        return RobotsRules("unreachable", agent=agent, max_crawl_delay=max_crawl_delay)
+        return rules("unreachable")
     text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-    return RobotsRules("parsed", Protego.parse(text), agent=agent, max_crawl_delay=max_crawl_delay)
+    return rules("parsed", Protego.parse(text))
