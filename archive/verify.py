@@ -9,19 +9,14 @@ trims.
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.catalogue import Catalogue
-from archive.warcstore import OPEN_SUFFIX, WarcStore, iter_records
+from archive.warcstore import OPEN_SUFFIX, MemberError, WarcStore, gzip_members, iter_records
 
 logger = logging.getLogger(__name__)
-
-CHUNK = 1 << 20
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -37,53 +32,6 @@ class VerifyReport:
     def ok(self) -> bool:
         """True when no problem was found."""
         return not self.problems
-
-
-class MemberError(Exception):
-    """A gzip member that cannot be read whole; `offset` is where it starts."""
-
-    def __init__(self, offset: int, reason: str) -> None:
-        super().__init__(reason)
-        self.offset = offset
-        self.reason = reason
-
-
-def gzip_members(path: Path) -> Iterator[tuple[int, int]]:
-    """Yield (offset, length) of each gzip member of a file, each read to its end.
-
-    Raises MemberError at the first member that is damaged, cut short, or not gzip at all.
-    """
-    start = position = 0        # where the current member starts; file offset of `data`
-    data = b""
-    inflater = None
-    with path.open("rb") as fh:
-        while True:
-            if inflater is None:
-                if len(data) < 2:
-                    data += fh.read(CHUNK)
-                    if not data:
-                        return
-                if data[:2] != GZIP_MAGIC:
-                    size = path.stat().st_size
-                    raise MemberError(start, f"{size - start} bytes that are not a gzip member")
-                inflater = zlib.decompressobj(wbits=31)
-            if not data:
-                data = fh.read(CHUNK)
-                if not data:
-                    raise MemberError(start, "gzip member cut short")
-            assert inflater is not None
-            try:
-                inflater.decompress(data)
-            except zlib.error as exc:
-                raise MemberError(start, f"damaged gzip member: {exc}") from None
-            if inflater.eof:
-                end = position + len(data) - len(inflater.unused_data)
-                yield start, end - start
-                start = position = end
-                data, inflater = inflater.unused_data, None
-            else:
-                position += len(data)
-                data = b""
 
 
 def check_file(path: Path, report: VerifyReport, places: dict[int, int]) -> None:

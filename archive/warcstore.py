@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 OPEN_SUFFIX = ".open"
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 HOP_BY_HOP = {"transfer-encoding", "connection", "keep-alive"}
+CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,7 @@ def member_problem(data: bytes) -> str | None:
     >>> member_problem(gzip.compress(b"WARC/1.1")[:-4])
     'the gzip member is cut short'
     """
-    if data[:2] != b"\x1f\x8b":
+    if data[:2] != GZIP_MAGIC:
         return None  # an uncompressed record: the WARC parser checks it
     inflater = zlib.decompressobj(wbits=31)
     try:
@@ -299,7 +302,17 @@ def member_problem(data: bytes) -> str | None:
 
 
 def valid_length(path: Path) -> int:
-    """Return the length of the leading run of complete, readable records in a WARC file."""
+    """Return the length of the leading run of complete, readable records in a WARC file.
+
+    A record is complete when its gzip member is whole: warcio alone reads a member cut short
+    as a shorter record, and that is the torn tail a killed crawl leaves.
+    """
+    whole = 0
+    try:
+        for offset, length in gzip_members(path):
+            whole = offset + length
+    except MemberError as exc:
+        logger.debug("%s: gzip member at byte %d: %s", path.name, exc.offset, exc.reason)
     end = 0
     try:
         with path.open("rb") as fh:
@@ -307,10 +320,58 @@ def valid_length(path: Path) -> int:
             for record in records:
                 record.content_stream().read()
                 records.read_to_end(record)
+                if records.get_record_offset() + records.get_record_length() > whole:
+                    break
                 end = records.get_record_offset() + records.get_record_length()
     except Exception as exc:  # a torn gzip member or header: everything before it is good
         logger.debug("%s: stops being readable after byte %d: %s", path.name, end, exc)
-    return min(end, path.stat().st_size)
+    return min(end, whole)
+
+
+class MemberError(Exception):
+    """A gzip member that cannot be read whole; `offset` is where it starts."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(reason)
+        self.offset = offset
+        self.reason = reason
+
+
+def gzip_members(path: Path) -> Iterator[tuple[int, int]]:
+    """Yield (offset, length) of each gzip member of a file, each read to its end.
+
+    Raises MemberError at the first member that is damaged, cut short, or not gzip at all.
+    """
+    start = position = 0        # where the current member starts; file offset of `data`
+    data = b""
+    inflater = None
+    with path.open("rb") as fh:
+        while True:
+            if inflater is None:
+                if len(data) < 2:
+                    data += fh.read(CHUNK)
+                    if not data:
+                        return
+                if data[:2] != GZIP_MAGIC:
+                    size = path.stat().st_size
+                    raise MemberError(start, f"{size - start} bytes that are not a gzip member")
+                inflater = zlib.decompressobj(wbits=31)
+            if not data:
+                data = fh.read(CHUNK)
+                if not data:
+                    raise MemberError(start, "gzip member cut short")
+            try:
+                inflater.decompress(data)
+            except zlib.error as exc:
+                raise MemberError(start, f"damaged gzip member: {exc}") from None
+            if inflater.eof:
+                end = position + len(data) - len(inflater.unused_data)
+                yield start, end - start
+                start = position = end
+                data, inflater = inflater.unused_data, None
+            else:
+                position += len(data)
+                data = b""
 
 
 def iter_records(path: Path) -> Any:

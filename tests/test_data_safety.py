@@ -280,3 +280,24 @@ def test_verify_lets_an_open_file_end_in_a_torn_record(make_settings: Callable[.
         fh.write(member[:100])
     result = pressroom("verify", "--data-dir", str(settings.data_dir))
     assert result.returncode == 0, result.stderr
+
+
+def test_recover_trims_a_record_cut_short_before_closing_the_file(tmp_path: Path) -> None:
+    from archive.warcstore import WarcStore
+
+    store = WarcStore(tmp_path / "warc", "t", 10**9)
+    first = store.write_exchange(response("http://127.0.0.1/a", b"<p>a</p>" * 100))
+    store.close()
+    closed = tmp_path / "warc" / first.file
+    opened = closed.with_name(closed.name + ".open")
+    closed.rename(opened)                          # as a killed crawl leaves it
+    whole = opened.stat().st_size
+    scratch = WarcStore(tmp_path / "scratch", "t", 10**9)
+    second = scratch.write_exchange(response("http://127.0.0.1/b", NOISE))
+    scratch.close()
+    record = (tmp_path / "scratch" / second.file).read_bytes()[: second.length]
+    with opened.open("ab") as fh:
+        fh.write(record[: len(record) - 100])     # headers whole, the payload cut short
+    assert WarcStore(tmp_path / "warc", "t", 10**9).recover() == [opened.name]
+    assert closed.stat().st_size == whole
+    assert whole_gzip(closed).count(b"WARC/1.0\r\n") == 2
