@@ -26,17 +26,16 @@ from archive.extract import (
     word_count,
 )
 from archive.language import release_language
-from archive.page import Page, in_side_region, parse, text_of
+from archive.links import decode_html
+from archive.page import MAX_HTML_BYTES, Page, in_side_region, parse, text_of
 from archive.projects import release_projects
 from archive.release import Contact, Release, release_id
 from archive.textdump import looks_like_date
-from archive.textnorm import fold
+from archive.textnorm import fold, plain_text, strip_control_refs
 from archive.themes import release_themes
 from archive.urls import absolute_url
 from archive.vocab import PageRules, Vocabulary
 
-TAG_LIKE = re.compile(r"<\s*/?\s*[a-zA-Z!][^<>]{0,2000}>|<\s*/?\s*[a-zA-Z][\w-]*(?=[\s/>])[^<>]{0,2000}$")
-SCRIPT_URL = re.compile(r"\b(?:javascript|vbscript|data)\s*:", re.I)
 MIN_WORDS = 50
 LISTING_TEASERS = 4   # linked headings in the main region that make a page a listing
 NOT_ARTICLE_TYPES = {"website", "profile", "video.other", "music.song", "product", "book"}
@@ -73,12 +72,13 @@ def clean_release(capture: Capture, vocab: Vocabulary,
 def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] | None = None
                ) -> tuple[Release, str | None]:
     """Clean any page as far as it goes; return it with why it is not a release (or None)."""
-    page = parse(capture.body, capture.content_type, capture.url)
+    page = parse(page_markup(capture), capture.content_type, capture.url)
     if "cfemail" in page.html or "email-protection" in page.html:
         reveal_cfemails(page.soup)
         page.html = str(page.soup)  # the generic extractor reads the revealed addresses too
     rule = pick_rules(page, [*(site_rules or []), *vocab.rules])
     title, title_element = find_title(page, rule)
+    title = plain_text(title)
     region = main_region(page, title_element)
     body_element = select(page, rule.body if rule else None)
     raw = rule_paragraphs(body_element, rule.exclude) if body_element is not None and rule else []
@@ -102,15 +102,23 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     return release, _release_problem(page, rule, title, paragraphs, published, region)
 
 
+def page_markup(capture: Capture) -> str:
+    """Decode a captured page without the control characters that would empty its text."""
+    body = capture.body
+    if not isinstance(body, str):
+        body = decode_html(body[:MAX_HTML_BYTES], capture.content_type)[1]
+    return strip_control_refs(body)
+
+
 def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs: list[str],
                   language: str, published: str | None, country_tags: list[str],
                   theme_tags: list[tuple[str, str]], contacts: list[Contact],
                   updated: str | None = None, translations: list[dict[str, str]] | None = None
                   ) -> Release:
     """Derive a release's metadata from its cleaned title and paragraphs (HTML and text alike)."""
-    title = inert(title)
-    paragraphs = [inert(p) for p in paragraphs]
-    contacts = [Contact(*(inert(v) if v else v for v in (c.name, c.office, c.email, c.phone)))
+    title = plain_text(title)
+    paragraphs = [plain_text(p) for p in paragraphs]
+    contacts = [Contact(*(plain_text(v) if v else v for v in (c.name, c.office, c.email, c.phone)))
                 for c in contacts]
     body = "\n\n".join(paragraphs)
     lead = read_lead(paragraphs[0] if paragraphs else "", vocab)
@@ -128,19 +136,6 @@ def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs
         translations=translations or [],
         version=capture.version,
     )
-
-
-def inert(text: str) -> str:
-    """Remove what would be markup or a script URL if this text were ever put into a page.
-
-    Cleaning keeps text; a page that wrote "&lt;script&gt;" as text does not get a release
-    that carries "<script>".
-
-    >>> inert("Floods <script>alert(1)</script> hit <svg onload=alert(1)> javascript:go()")
-    'Floods alert(1) hit  javascript go()'
-    """
-    text = TAG_LIKE.sub("", text)
-    return SCRIPT_URL.sub(lambda m: m.group(0)[:-1] + " ", text)
 
 
 def drop_heading(paragraphs: list[str], title: str) -> list[str]:
@@ -208,7 +203,8 @@ def _contacts(page: Page, region: Tag, rule: PageRules | None, lines: list[str],
     if block is not None:
         for br in block.find_all("br"):
             br.replace_with("\n")
-        lines = [line for line in block.get_text("\n").split("\n") if line.strip()] or lines
+        lines = [text for text in map(plain_text, block.get_text("\n").split("\n"))
+                 if text.strip()] or lines
     contacts = parse_contacts(lines, vocab.phrase_list("contacts.openers"))
     known = {c.email for c in contacts if c.email}
     for email in region_emails(region):

@@ -14,7 +14,7 @@ import trafilatura
 from bs4 import Tag
 
 from archive.page import Page, in_side_region, text_of
-from archive.textnorm import fold, squash, words
+from archive.textnorm import fold, plain_text, squash, words
 from archive.vocab import PageRules
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def generic_paragraphs(page: Page) -> list[str]:
 
 def tidy_paragraphs(paragraphs: list[str], contact_openers: list[str]
                     ) -> tuple[list[str], list[str]]:
-    """Fold white space, drop markup debris and split off the press contacts at the end.
+    """Keep text only, fold white space, drop markup debris, split off the press contacts.
 
     Returns (body paragraphs, contact paragraphs).
 
@@ -120,7 +120,7 @@ def tidy_paragraphs(paragraphs: list[str], contact_openers: list[str]
     (['Tripoli - Text wrapped.'], ['For more information, contact A, a@b.org'])
     """
     openers = [fold(o) for o in contact_openers]
-    cleaned = [p for p in (squash(raw) for raw in paragraphs) if p and not DEBRIS.search(p)]
+    cleaned = [p for p in (squash(plain_text(raw)) for raw in paragraphs) if p and not DEBRIS.search(p)]
     for index, paragraph in enumerate(cleaned):
         at = _contact_start(fold(paragraph), openers)
         # an opener starts the contacts only when contact details follow it closely;
