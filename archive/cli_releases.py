@@ -23,6 +23,7 @@ from archive.lock import RunLock
 from archive.release import FIELDS
 from archive.releases import CleanStats, clean_versions
 from archive.settings import Settings
+from archive.textnorm import plain_text
 from archive.vocab import load_vocabulary
 
 MAX_LISTED = 50  # unreadable captures listed one per line; the log has them all
@@ -120,7 +121,8 @@ def export(fmt: str, output: str | None, all_versions: bool, site: str | None,
     catalogue = _catalogue(settings.data_dir)
     out: IO[str] = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     try:
-        releases = catalogue.releases(all_versions=all_versions, site=site)
+        # releases cleaned before text fields were made text only may still carry markup
+        releases = map(text_only, catalogue.releases(all_versions=all_versions, site=site))
         if fmt == "jsonl":
             for release in releases:
                 out.write(json.dumps(release, ensure_ascii=False) + "\n")
@@ -132,6 +134,17 @@ def export(fmt: str, output: str | None, all_versions: bool, site: str | None,
     finally:
         if output:
             out.close()
+
+
+def text_only(value: Any) -> Any:
+    """Pass every string of a release through the cleaner's text normalisation."""
+    if isinstance(value, str):
+        return plain_text(value)
+    if isinstance(value, list):
+        return [text_only(v) for v in value]
+    if isinstance(value, dict):
+        return {k: text_only(v) for k, v in value.items()}
+    return value
 
 
 def _csv_value(value: Any) -> Any:

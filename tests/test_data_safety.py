@@ -3,9 +3,12 @@ record in a closed WARC file, control characters and markup-like text do not emp
 
 from __future__ import annotations
 
+import copy
 import errno
 import gzip
+import json
 import random
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -15,12 +18,15 @@ import pytest
 from click.testing import CliRunner
 
 from archive.catalogue import Catalogue
+from archive.clean import Capture, clean_page
 from archive.cli_releases import reclean
 from archive.importer import import_paths
 from archive.jobs import Paths, open_archive
+from archive.release import Release
 from archive.releases import clean_versions
 from archive.settings import Settings
-from tests.conftest import SampleSite, pressroom
+from archive.vocab import Vocabulary, load_vocabulary
+from tests.conftest import SAMPLE_SITE, SampleSite, pressroom
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 RELEASE_PAGES = sorted(p for p in PAGES.glob("*.html") if p.stem not in ("listing", "menu"))
@@ -301,3 +307,122 @@ def test_recover_trims_a_record_cut_short_before_closing_the_file(tmp_path: Path
     assert WarcStore(tmp_path / "warc", "t", 10**9).recover() == [opened.name]
     assert closed.stat().st_size == whole
     assert whole_gzip(closed).count(b"WARC/1.0\r\n") == 2
+
+
+# ------------------------------------------------------------ 3. control characters
+
+
+SAMPLE_RELEASE = (SAMPLE_SITE / "www" / "news" /
+                  "iom-helps-libyan-government-set-migration-management-policy-working-group" /
+                  "index.html")
+CONTROLS = ["&#x1b;", "&#8;", "&#xFFFE;", "&#1;", "&#0;", "&#xD800;", "\x01", "\x1b", "\x7f"]
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return load_vocabulary()
+
+
+def sample_release() -> str:
+    if not SAMPLE_RELEASE.exists():
+        pytest.skip(f"needs the sample site at {SAMPLE_SITE}, which is absent")
+    return SAMPLE_RELEASE.read_text(encoding="utf-8")
+
+
+def cleaned(html: str, vocab: Vocabulary, rules: bool = True) -> tuple[Release, str | None]:
+    url = "https://www.iom.int/news/iom-helps-libyan-government-set-migration-management-policy"
+    return clean_page(Capture(url=url, site="iom", body=html.encode("utf-8")), vocab,
+                      None if rules else [])
+
+
+def generic(vocab: Vocabulary) -> Vocabulary:
+    """The vocabulary without page rules: the generic extractor reads the page."""
+    bare = copy.copy(vocab)
+    bare.rules = []
+    return bare
+
+
+@pytest.mark.parametrize("rules", [True, False], ids=["page rules", "generic"])
+@pytest.mark.parametrize("control", CONTROLS)
+def test_a_control_character_is_dropped_and_the_text_kept(vocab: Vocabulary, control: str,
+                                                          rules: bool) -> None:
+    html = sample_release()
+    words = vocab if rules else generic(vocab)
+    expected, problem = cleaned(html, words)
+    assert problem is None and len(expected.body) > 1000
+    html = html.replace("Helps Libyan", f"He{control}lps Libyan")   # title, og:title, h1
+    html = html.replace("The event focused", f"The ev{control}ent focused", 1)
+    release, problem = cleaned(html, words)
+    assert problem is None
+    assert release.title == expected.title
+    assert release.body == expected.body
+    assert release.contacts == expected.contacts
+
+
+@pytest.mark.parametrize("control", ["&#x1b;", "\x01", "&#xFFFE;"])
+def test_a_control_character_in_a_generic_page_keeps_its_body(vocab: Vocabulary,
+                                                              control: str) -> None:
+    html = (PAGES / "en-wordpress-post.html").read_text(encoding="utf-8")
+    expected, _ = cleaned(html, vocab)
+    html = html.replace("Forty fishing", f"Forty{control} fishing")
+    release, problem = cleaned(html.replace("in Zuwara get", f"in Zuw{control}ara get"), vocab)
+    assert problem is None
+    assert release.body == expected.body and release.title == expected.title
+
+
+# ------------------------------------------------------------ 4. text fields hold text only
+
+
+PAYLOAD = "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def markup_in(value: Any) -> list[str]:
+    """Every string in a release's JSON that looks like markup or an event handler."""
+    text = json.dumps(value, ensure_ascii=False)
+    return re.findall(r".{0,20}(?:<[a-zA-Z/!?]|&lt;|onerror|&#x?[0-9a-f]+;).{0,20}", text, re.I)
+
+
+def test_markup_written_as_text_leaves_the_words_and_nothing_else(vocab: Vocabulary) -> None:
+    html = (PAGES / "en-wordpress-post.html").read_text(encoding="utf-8")
+    expected, _ = cleaned(html, vocab)
+    title = "Fishing families in Zuwara get new boats and training"
+    html = html.replace(f">{title}<", f">{PAYLOAD}Flood<")                 # the <h1>
+    html = html.replace("<p>Tripoli – ", f"<p>{PAYLOAD}Tripoli – ")       # dateline
+    html = html.replace("contact Amira Ben Ali, ", f"contact {PAYLOAD}Amira Ben Ali, ")
+    release, problem = cleaned(html, vocab)
+    assert problem is None
+    assert release.title == "Flood"
+    assert markup_in(release.to_json()) == []
+    assert release.body == expected.body                   # the first paragraph is kept
+    assert release.dateline == expected.dateline == "Tripoli"
+    assert release.contacts == expected.contacts
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_never_writes_markup_from_releases_cleaned_before(
+        make_settings: Callable[..., Settings], tmp_path: Path, fmt: str) -> None:
+    from archive.catalogue import VersionRow
+    from archive.cli_releases import export
+
+    settings = make_settings()
+    with open_archive(settings) as (catalogue, store):
+        import_paths([PAGES / "en-wordpress-post.html"], catalogue, store, "test", None, [])
+        clean_versions(catalogue, store, settings)
+        [release] = catalogue.releases()
+        [row] = [r for r in catalogue.versions_to_clean(everything=True)]
+        assert isinstance(row, VersionRow)
+        old = {**release, "title": "<img src=x onerror=alert(1)>Flood",     # as stored before
+               "dateline": "<b>Tripoli</b>", "body": "<p>One.</p>\n\n<script>x()</script>Two.",
+               "contacts": [{"name": "<svg onload=alert(1)>Amira", "office": None,
+                             "email": "a@example.org", "phone": None}]}
+        catalogue.db.execute("BEGIN")
+        catalogue.save_cleaned(row, old, None)
+        catalogue.db.execute("COMMIT")
+    out = tmp_path / f"releases.{fmt}"
+    result = CliRunner().invoke(export, ["--format", fmt, "-o", str(out), "--data-dir",
+                                         str(settings.data_dir)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "Flood" in text and "Amira" in text and "Tripoli" in text
+    assert "One." in text and "x()" in text
+    assert not re.search(r"<[a-zA-Z/]|onerror|onload", text), text
