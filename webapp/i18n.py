@@ -103,6 +103,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "run_state_done": {"en": "complete", "fr": "terminée", "es": "completado", "ar": "مكتملة"},
     "run_state_running": {"en": "running", "fr": "en cours", "es": "en curso", "ar": "جارية"},
     "run_state_interrupted": {"en": "interrupted", "fr": "interrompue", "es": "interrumpido", "ar": "متوقفة"},
+    "run_state_failed": {"en": "failed", "fr": "échouée", "es": "fallido", "ar": "فشلت"},
     "run_state_resumed": {"en": "resumed by a later run", "fr": "reprise par une collecte suivante", "es": "reanudado por un rastreo posterior", "ar": "استُكملت في عملية لاحقة"},
     "live_counts": {"en": "counted from the fetch log", "fr": "compté dans le journal des requêtes", "es": "contado en el registro de descargas", "ar": "محسوبة من سجل الطلبات"},
     "status_fetched": {"en": "Fetched", "fr": "Téléchargées", "es": "Descargadas", "ar": "المجلوبة"},
