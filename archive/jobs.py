@@ -51,7 +51,8 @@ def open_archive(settings: Settings) -> Iterator[tuple[Catalogue, WarcStore]]:
     """Open the catalogue and WARC store of the data directory (no lock taken)."""
     paths = Paths(settings.data_dir)
     catalogue = Catalogue(paths.catalogue)
-    store = WarcStore(paths.warc, settings.archive.warc_prefix, settings.archive.warc_max_bytes)
+    store = WarcStore(paths.warc, settings.archive.warc_prefix, settings.archive.warc_max_bytes,
+                      max_payload_bytes=settings.crawl.max_body_bytes)
     try:
         yield catalogue, store
     finally:

@@ -25,6 +25,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive.errors import ArchiveError, CatalogueError
 from archive.fetch import Response
+from archive.payload import read_decoded
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ OPEN_SUFFIX = ".open"
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 HOP_BY_HOP = {"transfer-encoding", "connection", "keep-alive"}
 CHUNK = 1 << 20
+DEFAULT_MAX_PAYLOAD = 10 * 1024 * 1024   # [crawl] max_body_bytes's default
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -70,10 +72,12 @@ def warc_date(when: datetime) -> str:
 class WarcStore:
     """Append records to the current WARC file of a folder; rotate it past `max_bytes`."""
 
-    def __init__(self, directory: Path, prefix: str, max_bytes: int) -> None:
+    def __init__(self, directory: Path, prefix: str, max_bytes: int,
+                 max_payload_bytes: int = DEFAULT_MAX_PAYLOAD) -> None:
         self.directory = directory
         self.prefix = prefix
         self.max_bytes = max_bytes
+        self.max_payload_bytes = max_payload_bytes
         self._fh: IO[bytes] | None = None
         self._name = ""
         self._seq = 0
@@ -266,7 +270,8 @@ class WarcStore:
             records = ArchiveIterator(io.BytesIO(data), check_digests=True)
             for record in records:
                 headers = record.http_headers.headers if record.http_headers else []
-                body = record.content_stream().read()
+                # a compressed payload is decoded only up to the cap, as at capture time
+                body = read_decoded(record, list(headers), self.max_payload_bytes)
                 records.read_to_end(record)
                 if record.digest_checker.passed is False:
                     raise UnreadableRecord(ref, "damaged record: "
@@ -318,8 +323,7 @@ def valid_length(path: Path) -> int:
         with path.open("rb") as fh:
             records = ArchiveIterator(fh, check_digests=False)
             for record in records:
-                record.content_stream().read()
-                records.read_to_end(record)
+                records.read_to_end(record)  # raw bytes only: nothing is decoded
                 if records.get_record_offset() + records.get_record_length() > whole:
                     break
                 end = records.get_record_offset() + records.get_record_length()
@@ -379,8 +383,7 @@ def iter_records(path: Path) -> Any:
     with path.open("rb") as fh:
         records = ArchiveIterator(fh, check_digests=True)
         for record in records:
-            record.content_stream().read()
-            records.read_to_end(record)
+            records.read_to_end(record)  # raw bytes, digests checked: nothing is decoded
             yield records.get_record_offset(), records.get_record_length(), record
 
 

@@ -426,3 +426,35 @@ def test_export_never_writes_markup_from_releases_cleaned_before(
     assert "Flood" in text and "Amira" in text and "Tripoli" in text
     assert "One." in text and "x()" in text
     assert not re.search(r"<[a-zA-Z/]|onerror|onload", text), text
+
+
+# ------------------------------------------------------------ reading a capture back is bounded
+
+
+def test_a_compressed_capture_is_read_back_within_the_cap(tmp_path: Path) -> None:
+    """A 1 MB gzip body that expands to 1 GB is decoded only up to the payload cap."""
+    import tracemalloc
+    import zlib
+    from datetime import UTC, datetime
+
+    from archive.fetch import Response
+    from archive.warcstore import WarcStore, iter_records
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = b"".join(packer.compress(bytes(1 << 20)) for _ in range(1024)) + packer.flush()
+    store = WarcStore(tmp_path / "warc", "t", 10**9, max_payload_bytes=64 * 1024)
+    ref = store.write_exchange(Response(
+        url="http://127.0.0.1/bomb", status=200, reason="OK",
+        headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip")], request_headers=[],
+        raw_body=bomb, body=b"", fetched_at=datetime.now(UTC)))
+    store.close()
+    tracemalloc.start()
+    try:
+        _, body = store.read_payload(ref)
+        for _offset, _length, _record in iter_records(store.path_of(ref.file)):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert body == bytes(64 * 1024)
+    assert peak < 16 * 1024 * 1024

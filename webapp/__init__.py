@@ -99,4 +99,4 @@ def warc_store(app: Flask) -> WarcStore:
     """The archive's WARC files, for reading archived originals."""
     settings: Settings = app.extensions["pressroom_settings"]
     return WarcStore(Paths(app.config["DATA_DIR"]).warc, settings.archive.warc_prefix,
-                     settings.archive.warc_max_bytes)
+                     settings.archive.warc_max_bytes, settings.crawl.max_body_bytes)

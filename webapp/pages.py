@@ -5,20 +5,16 @@ from __future__ import annotations
 import difflib
 import html
 import re
-import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import nh3
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
-from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from archive.errors import CatalogueError
+from archive.payload import decoded_pieces, open_record
 from archive.release import release_id
 from indexer.errors import IndexMissing, IndexVersionError, QueryError
 from indexer.schema import FACETS
@@ -29,9 +25,6 @@ from webapp.links import search_args, set_url, toggle_url
 
 bp = Blueprint("pages", __name__)
 FACET_SHOWN = 12
-RAW_CHUNK = 64 * 1024
-# zlib window bits per Content-Encoding, tried in turn ("deflate" is sometimes sent raw)
-DECODERS = {"gzip": (31,), "x-gzip": (31,), "deflate": (15, -15)}
 
 
 def request_from(args: MultiDict[str, str], ui: str, page_size: int = 10) -> SearchRequest:
@@ -206,9 +199,9 @@ def original_raw(rid: str) -> Response:
     path = warc_store(current_app).path_of(file)
     cap: int = current_app.config["RAW_MAX_BYTES"]
     size = 0
-    with _open_record(path, offset) as record:
+    with open_record(path, offset) as record:
         headers = list(record.http_headers.headers) if record.http_headers else []
-        for chunk in _decoded(record, headers):
+        for chunk in decoded_pieces(record, headers):
             size += len(chunk)
             if size > cap:
                 error = RequestEntityTooLarge()
@@ -226,58 +219,9 @@ def original_raw(rid: str) -> Response:
     return response
 
 
-@contextmanager
-def _open_record(path: Path, offset: int) -> Iterator[Any]:
-    """The WARC record at `offset` of a file, open while the block runs."""
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        record = next(iter(ArchiveIterator(fh)), None)
-        if record is None:
-            raise CatalogueError(f"no WARC record at {path.name}:{offset}")
-        yield record
-
-
 def _archived_chunks(path: Path, offset: int, headers: list[tuple[str, str]]) -> Iterator[bytes]:
-    with _open_record(path, offset) as record:
-        yield from _decoded(record, headers)
-
-
-def _decoded(record: Any, headers: list[tuple[str, str]]) -> Iterator[bytes]:
-    """A record's payload with chunking and gzip or deflate undone, in chunks of RAW_CHUNK at most."""
-    fields = {k.lower(): v.strip().lower() for k, v in headers}
-    raw = record.raw_stream
-    if fields.get("transfer-encoding") == "chunked":
-        raw = ChunkedDataReader(raw)
-    data = raw.read(RAW_CHUNK)
-    decoder = _decoder(fields.get("content-encoding", ""), data)
-    while data:
-        if decoder is None:
-            yield data
-        else:
-            try:
-                while data and not decoder.eof:
-                    # bounded: a few kilobytes in never make more than RAW_CHUNK out at once
-                    if out := decoder.decompress(data, RAW_CHUNK):
-                        yield out
-                    data = decoder.unconsumed_tail
-            except zlib.error:           # a torn stream: what decoded so far is what there is
-                return
-            if decoder.eof:
-                return
-        data = raw.read(RAW_CHUNK)
-    if decoder is not None:
-        yield decoder.flush()
-
-
-def _decoder(encoding: str, first: bytes) -> Any:
-    """A zlib decompressor for the encoding, or None (identity, unknown, or not really encoded)."""
-    for wbits in DECODERS.get(encoding, ()):
-        try:
-            zlib.decompressobj(wbits).decompress(first, 1)
-        except zlib.error:
-            continue
-        return zlib.decompressobj(wbits)
-    return None
+    with open_record(path, offset) as record:
+        yield from decoded_pieces(record, headers)
 
 
 def _version(rid: str) -> dict[str, Any]:
