@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import sys
 from collections import Counter
@@ -20,6 +19,7 @@ from archive.errors import ArchiveError
 from archive.importer import import_paths
 from archive.jobs import Paths, open_archive
 from archive.lock import RunLock
+from archive.payload import DEFAULT_MAX_PAYLOAD, gunzip
 from archive.release import FIELDS
 from archive.releases import CleanStats, clean_versions
 from archive.settings import Settings
@@ -27,6 +27,7 @@ from archive.textnorm import plain_text
 from archive.vocab import load_vocabulary
 
 MAX_LISTED = 50  # unreadable captures listed one per line; the log has them all
+
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
@@ -49,7 +50,7 @@ def extract(files: tuple[str, ...], url: str | None, site: str) -> None:
         try:
             data = path.read_bytes()
             if data[:2] == b"\x1f\x8b":
-                data = gzip.decompress(data)
+                data = gunzip(data, DEFAULT_MAX_PAYLOAD)  # a .gz file is no way round the cap
             capture = Capture(url=page_url, site=site, body=data, content_type=None)
             release, problem = clean_page(capture, vocab)
             record: dict[str, Any] = {"source": name, **release.to_json()}

@@ -18,8 +18,44 @@ from warcio.bufferedreaders import ChunkedDataReader
 from archive.errors import CatalogueError
 
 PIECE = 64 * 1024
+DEFAULT_MAX_PAYLOAD = 10 * 1024 * 1024   # [crawl] max_body_bytes's default
 # zlib window bits per Content-Encoding, tried in turn ("deflate" is sometimes sent raw)
 DECODERS = {"gzip": (31,), "x-gzip": (31,), "deflate": (15, -15)}
+
+
+class PayloadTooLarge(ValueError):
+    """Data that expands past the size cap (a gzip bomb, or simply too big)."""
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress gzip data, every member, to at most `limit` bytes; raise PayloadTooLarge past it.
+
+    >>> import gzip
+    >>> gunzip(gzip.compress(b"<urlset/>") + gzip.compress(b"\\n"), 100)
+    b'<urlset/>\\n'
+    >>> gunzip(gzip.compress(b"0" * 101), 100)
+    Traceback (most recent call last):
+    archive.payload.PayloadTooLarge: gzip data expands past 100 bytes
+    """
+    parts: list[bytes] = []
+    size = 0
+    while data[:2] == b"\x1f\x8b":
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while data and not decoder.eof:
+            # max_length: a small input never expands to more than the cap in memory
+            try:
+                part = decoder.decompress(data, limit - size + 1)
+            except zlib.error as exc:
+                raise ValueError(f"bad gzip data: {exc}") from exc
+            size += len(part)
+            if size > limit:
+                raise PayloadTooLarge(f"gzip data expands past {limit} bytes")
+            parts.append(part)
+            data = decoder.unconsumed_tail
+        if not decoder.eof:
+            raise ValueError("bad gzip data: truncated")
+        data = decoder.unused_data  # the next member, or padding (ignored)
+    return b"".join(parts)
 
 
 @contextmanager

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from lxml import etree
+
+from archive.payload import PayloadTooLarge, gunzip
 
 logger = logging.getLogger(__name__)
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for an uncompressed sitemap
 
 
-class SitemapTooLarge(ValueError):
+class SitemapTooLarge(PayloadTooLarge):
     """A sitemap that expands past the size cap (a gzip bomb, or simply too big)."""
 
     reason = "sitemap-too-large"
@@ -50,37 +51,6 @@ def parse_lastmod(value: str | None) -> datetime | None:
     return when.astimezone(UTC)
 
 
-def gunzip(data: bytes, limit: int) -> bytes:
-    """Decompress gzip data, every member, to at most `limit` bytes; raise SitemapTooLarge past it.
-
-    >>> import gzip
-    >>> gunzip(gzip.compress(b"<urlset/>") + gzip.compress(b"\\n"), 100)
-    b'<urlset/>\\n'
-    >>> gunzip(gzip.compress(b"0" * 101), 100)
-    Traceback (most recent call last):
-    archive.sitemaps.SitemapTooLarge: gzip data expands past 100 bytes
-    """
-    parts: list[bytes] = []
-    size = 0
-    while data[:2] == b"\x1f\x8b":
-        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        while data and not decoder.eof:
-            # max_length: a small input never expands to more than the cap in memory
-            try:
-                part = decoder.decompress(data, limit - size + 1)
-            except zlib.error as exc:
-                raise ValueError(f"bad gzip data: {exc}") from exc
-            size += len(part)
-            if size > limit:
-                raise SitemapTooLarge(f"gzip data expands past {limit} bytes")
-            parts.append(part)
-            data = decoder.unconsumed_tail
-        if not decoder.eof:
-            raise ValueError("bad gzip data: truncated")
-        data = decoder.unused_data  # the next member, or padding (ignored)
-    return b"".join(parts)
-
-
 def parse_sitemap(body: bytes, max_bytes: int = MAX_SITEMAP_BYTES) -> Sitemap:
     """Parse a sitemap or sitemap index (gzipped or not) of at most `max_bytes` (and 50 MB).
 
@@ -88,7 +58,10 @@ def parse_sitemap(body: bytes, max_bytes: int = MAX_SITEMAP_BYTES) -> Sitemap:
     """
     limit = min(max_bytes, MAX_SITEMAP_BYTES)
     if body[:2] == b"\x1f\x8b":
-        body = gunzip(body, limit)
+        try:
+            body = gunzip(body, limit)
+        except PayloadTooLarge as exc:
+            raise SitemapTooLarge(str(exc)) from None
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                              recover=True, remove_comments=True)
     try:

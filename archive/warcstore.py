@@ -25,7 +25,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive.errors import ArchiveError, CatalogueError
 from archive.fetch import Response
-from archive.payload import read_decoded
+from archive.payload import DEFAULT_MAX_PAYLOAD, read_decoded
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ OPEN_SUFFIX = ".open"
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 HOP_BY_HOP = {"transfer-encoding", "connection", "keep-alive"}
 CHUNK = 1 << 20
-DEFAULT_MAX_PAYLOAD = 10 * 1024 * 1024   # [crawl] max_body_bytes's default
 GZIP_MAGIC = b"\x1f\x8b"
 
 

@@ -458,3 +458,20 @@ def test_a_compressed_capture_is_read_back_within_the_cap(tmp_path: Path) -> Non
         tracemalloc.stop()
     assert body == bytes(64 * 1024)
     assert peak < 16 * 1024 * 1024
+
+
+def test_extract_reports_a_gzip_file_that_expands_past_the_cap(tmp_path: Path) -> None:
+    import zlib
+
+    from archive.cli_releases import extract
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = tmp_path / "page.html.gz"
+    bomb.write_bytes(b"".join(packer.compress(bytes(1 << 20)) for _ in range(64)) + packer.flush())
+    good = tmp_path / "good.html.gz"
+    good.write_bytes(gzip.compress(RELEASE_PAGES[0].read_bytes()))
+    result = CliRunner().invoke(extract, [str(bomb), str(good)])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.splitlines())
+    assert "expands past" in first["error"]
+    assert second["title"] and "error" not in second
