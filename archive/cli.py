@@ -107,6 +107,7 @@ def summary(result: SiteResult) -> str:
         f"  skipped by robots.txt {s.skipped_robots}, refused {sum(s.refused.values())}"
         f"{_by_reason(s.refused)}, not followed {sum(s.skipped.values())}{_by_reason(s.skipped)}",
     ]
+    lines += [f"  postponed to the next run: {host} ({why})" for host, why in s.postponed.items()]
     return "\n".join(lines)
 
 

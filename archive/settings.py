@@ -419,9 +419,21 @@ def _build_site(key: str, raw: Any, origin: Any) -> SiteConfig:
     for url in [*values["start_urls"], *values["sitemaps"]]:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise SettingsError(f"{where}: sites.{key}: {url!r} is not an http(s) URL")
+        _check_unambiguous(url, f"{where}: sites.{key}")
     if not values["start_urls"] and not values["sitemaps"]:
         raise SettingsError(f"{where}: sites.{key} needs start_urls or sitemaps")
     return SiteConfig(key=key, **values)
+
+
+def _check_unambiguous(url: str, where: str) -> None:
+    """Refuse a URL whose host the HTTP client would read otherwise (user info, backslashes)."""
+    from archive.urls import BadURL, split_url  # archive.urls needs these settings' types
+
+    try:
+        split_url(url)
+    except BadURL as exc:
+        raise SettingsError(f"{where}: {url!r} is refused ({exc.reason}): give the plain "
+                            f"http(s)://host/path form") from None
 
 
 def adhoc_site(urls: list[str]) -> SiteConfig:
@@ -430,6 +442,7 @@ def adhoc_site(urls: list[str]) -> SiteConfig:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SettingsError(f"{url!r} is not an http(s) URL")
+        _check_unambiguous(url, "start URL")
     key = re.sub(r"[^a-z0-9.-]+", "-", netloc(urls[0]))
     return SiteConfig(key=key, name=netloc(urls[0]), start_urls=list(urls), sitemaps=[],
                       allow=[], deny=[], languages=[])

@@ -26,6 +26,7 @@ from werkzeug.datastructures import Headers
 
 from archive import importer, netguard
 from archive.catalogue import Catalogue
+from archive.cli import summary
 from archive.errors import RefusedURL
 from archive.importer import import_paths
 from archive.jobs import Paths, crawl_sites, open_archive
@@ -319,6 +320,8 @@ def test_robots_txt_answering_429_postpones_the_host_to_the_next_run(
     run = Catalogue(Paths(settings.data_dir).catalogue).runs(1)[0]
     assert run["state"] == "interrupted"
     assert json.loads(run["stats"])["postponed"] == result.stats.postponed
+    assert f"postponed to the next run: 127.0.0.1:{httpserver.port} (robots.txt answered 429)" \
+        in summary(result)
 
     httpserver.clear_log()
     httpserver.clear_all_handlers()

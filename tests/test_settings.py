@@ -100,6 +100,10 @@ def test_list_setting_from_environment(tmp_path: Path) -> None:
      'allow = []\ndeny = []\nlanguages = []\n', r"sites\.x: 'ftp://a\.example/' is not an http\(s\) URL"),
     ('[sites.x]\nname = "X"\nstart_urls = ["http://a.example/"]\ncolour = 1\n',
      r"unknown setting 'sites\.x\.colour'"),
+    ('[sites.x]\nname = "X"\nstart_urls = ["http://me:pw@a.example/"]\nsitemaps = []\n'
+     'allow = []\ndeny = []\nlanguages = []\n', r"sites\.x: .* is refused \(userinfo-in-url\)"),
+    ('[sites.x]\nname = "X"\nstart_urls = []\nsitemaps = ["http://10.0.0.1\\\\@a.example/s.xml"]\n'
+     'allow = []\ndeny = []\nlanguages = []\n', r"sites\.x: .* is refused \(backslash-in-host\)"),
 ])
 def test_bad_user_settings_name_the_key_and_the_file(tmp_path: Path, content: str,
                                                      expected: str) -> None:
