@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from indexer.build import rebuild, update
-from indexer.search import IDLE_SEARCHERS, Searcher, SearchRequest
+from indexer.pool import IDLE_SEARCHERS
+from indexer.search import Searcher, SearchRequest
 from tests.conftest import ROOT
 from tests.test_index import make_release, store
 

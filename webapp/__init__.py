@@ -80,7 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
 
 
 def searcher(app: Flask) -> Searcher:
-    """The app's searcher (one per process; one Whoosh searcher per thread inside)."""
+    """The app's searcher (one per process, lending Whoosh searchers from a small pool)."""
     found = app.extensions.get("pressroom_searcher")
     if found is None:
         found = Searcher(app.config["DATA_DIR"])

@@ -35,6 +35,14 @@ HSTS = "max-age=31536000"
 TRANSLATED_ERRORS = (400, 404, 429, 503)
 
 
+# on every reply, the app's and the server's own (webapp/worker.py); archived originals set
+# their own sandboxing CSP and frame policy
+SECURITY_HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+                    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+                    ("X-Frame-Options", "DENY"), ("Cross-Origin-Opener-Policy", "same-origin"))
+OVERRIDABLE = {"Content-Security-Policy", "X-Frame-Options"}
+
+
 HTML_SIGNIFICANT = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
 
 
@@ -265,11 +273,11 @@ def install(app: Flask) -> None:
 
     @app.after_request
     def headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        for name, value in SECURITY_HEADERS:
+            if name in OVERRIDABLE:
+                response.headers.setdefault(name, value)
+            else:
+                response.headers[name] = value
         # only over HTTPS as it arrived (browsers ignore it over HTTP, and base_url is no proof)
         if request.environ.get("pressroom.scheme", request.scheme) == "https":
             response.headers["Strict-Transport-Security"] = HSTS

@@ -18,12 +18,7 @@ from gevent.monkey import MonkeyPatchWarning  # type: ignore[import-untyped]
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
-from webapp.security import CSP
-
-# the headers webapp.security adds to every response of the app
-SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
-                    ("Referrer-Policy", "strict-origin-when-cross-origin"),
-                    ("X-Frame-Options", "DENY"), ("Cross-Origin-Opener-Policy", "same-origin")]
+from webapp.security import SECURITY_HEADERS
 
 
 class PressroomWorker(GeventWorker):  # type: ignore[misc]
