@@ -1,14 +1,24 @@
-"""One run at a time: an exclusive lock file that the kernel releases when its holder dies."""
+"""One run at a time: an exclusive lock file that the kernel releases when its holder dies.
+
+The lock is an flock, which belongs to the open file description: a process forked while the
+lock is held (an indexing worker, say) would share it, and keep the lock alive after its parent
+was killed, blocking every later run. So a forked child closes its copy at once, leaving the
+parent's lock alone; exec'd children never get it (Python opens files close-on-exec).
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from archive.errors import CrawlLocked
+
+# the locks this process holds, for the fork hook below (a fork hook is process-wide by nature)
+_HELD: weakref.WeakSet[RunLock] = weakref.WeakSet()
 
 
 class RunLock:
@@ -35,14 +45,26 @@ class RunLock:
         fh.write(f"pid {os.getpid()}")
         fh.flush()
         self._fh = fh
+        _HELD.add(self)
 
     def release(self) -> None:
         """Release the lock."""
+        _HELD.discard(self)
         if self._fh is not None:
             self._fh.seek(0)
             self._fh.truncate()
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
+            self._fh = None
+
+    def forget(self) -> None:
+        """In a forked child: close the inherited descriptor, leaving the parent's lock held.
+
+        An unlock here would release the parent's lock too (one open file description).
+        """
+        _HELD.discard(self)
+        if self._fh is not None:
+            self._fh.close()  # the last write was flushed in acquire: nothing to write here
             self._fh = None
 
     def __enter__(self) -> RunLock:
@@ -52,3 +74,11 @@ class RunLock:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def _forget_held_locks() -> None:
+    for lock in list(_HELD):
+        lock.forget()
+
+
+os.register_at_fork(after_in_child=_forget_held_locks)
