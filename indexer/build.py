@@ -2,22 +2,31 @@
 
 Only this module writes the index, one writer at a time (the `index` run lock and Whoosh's own
 lock). A rebuild fills a new folder and swaps the `index` symlink to it atomically, so that
-searches see the old index or the new one, never half of either.
+searches see the old index or the new one, never half of either. Its worker processes die
+with it, however it ends (a worker left behind would wait for work forever).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import queue
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.writing import SegmentWriter
 
 from archive.catalogue import Catalogue
 from archive.jobs import Paths
@@ -25,13 +34,16 @@ from archive.lock import RunLock
 from archive.warcstore import fsync_dir
 from indexer import titlewords
 from indexer.analysis import LANGUAGES
-from indexer.errors import IndexVersionError
+from indexer.errors import IndexerError, IndexVersionError
 from indexer.schema import build_schema, check_version, index_path, live_directory, write_version
 
 logger = logging.getLogger(__name__)
 
 KEEP_OLD_INDEXES = 1  # folders kept after a swap, for searchers that still have them open
 OLD_INDEX_GRACE = 600.0  # seconds a replaced folder is kept whatever its rank
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+WORKER_STOP_GRACE = 5.0  # seconds a terminated worker has to go before it is killed
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 @dataclass
@@ -104,17 +116,156 @@ def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, pro
     ix = whoosh_index.create_in(str(index_dir), build_schema(single_analyzer))
     # compound=False: a compound segment is copied into memory by every searcher that opens it
     # (Whoosh reads its parts through BytesIO), about 1 GB per thread at 100,000 releases
-    writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=memory_mb, compound=False)
-    try:
-        for release in listed:
-            writer.add_document(**document(release, family_of[release["id"]]))
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
+    with _StopSignalsHeld() as stop:
+        writer = (_ParallelWriter(ix, procs=procs, multisegment=True, limitmb=memory_mb,
+                                  compound=False) if procs > 1
+                  else ix.writer(limitmb=memory_mb, compound=False))
+        try:
+            for release in listed:
+                stop.check()
+                writer.add_document(**document(release, family_of[release["id"]]))
+            writer.commit()
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()  # stops the workers, which would wait for work forever
+            raise
+    indexed = whoosh_index.open_dir(str(index_dir)).doc_count()
+    if indexed != len(listed):  # a worker that died (out of memory, say) loses its documents
+        raise IndexerError(f"the new index in {index_dir} holds {indexed} of {len(listed)} "
+                           "releases (a worker process failed); the live index is unchanged")
     titlewords.write(index_dir, titlewords.title_words(r.get("title", "") for r in listed))
     write_version(index_dir)
     return len(listed)
+
+
+class _StopSignalsHeld:
+    """Hold SIGINT and SIGTERM while an index is built; `check` handles them at a safe point.
+
+    Handled anywhere, their KeyboardInterrupt can land inside a fork (CPython drops it in an
+    at-fork hook, or leaves logging's lock taken) or just after a queue took its lock: the
+    rebuild would then hang at exit. Only the main thread sets handlers, and only it gets them.
+    """
+
+    def __enter__(self) -> _StopSignalsHeld:
+        self.caught: list[int] = []
+        self.previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {signum: signal.signal(signum, self._catch) for signum in STOP_SIGNALS}
+        return self
+
+    def _catch(self, signum: int, frame: Any) -> None:
+        self.caught.append(signum)
+
+    def check(self) -> None:
+        """Handle a stop signal that came since the last check, as it would have been then."""
+        while self.caught:
+            signum = self.caught.pop(0)
+            handler = self.previous[signum]
+            if callable(handler):
+                handler(signum, None)  # the CLI's: KeyboardInterrupt
+            elif handler != signal.SIG_IGN:  # the default action: end the process
+                self._restore()
+                signal.raise_signal(signum)
+
+    def _restore(self) -> None:
+        previous, self.previous = self.previous, {}
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._restore()
+        if kind is None and self.caught:  # one that came during the commit: handled now
+            signal.raise_signal(self.caught[0])
+
+
+class _Worker(SubWriterTask):  # type: ignore[misc]
+    """A Whoosh sub-writer process that dies with the indexing process."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.parent = os.getpid()
+
+    def run(self) -> None:
+        """Index the batches of documents that the parent hands out, until it says stop."""
+        die_with_parent(self.parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops its workers
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not KeyboardInterrupt as in the CLI
+        super().run()
+
+
+class _WatchedQueue:
+    """The workers' job queue, whose put gives up once a worker has died rather than wait
+    forever for room (a worker killed for lack of memory would hang the rebuild, lock held)."""
+
+    def __init__(self, jobs: Any, tasks: list[_Worker]) -> None:
+        self.jobs = jobs
+        self.tasks = tasks
+
+    def put(self, item: Any) -> None:
+        """Queue a job (or the stop signal) for the workers."""
+        while True:
+            try:
+                self.jobs.put(item, timeout=1.0)
+                return
+            except queue.Full:
+                failed = [t.exitcode for t in self.tasks if t.exitcode not in (None, 0)]
+                if failed:
+                    raise IndexerError(f"a worker process of the rebuild ended early (exit "
+                                       f"code {failed[0]}): its documents are lost") from None
+
+    def get(self) -> Any:
+        """Take the next job (in a worker)."""
+        return self.jobs.get()
+
+
+class _ParallelWriter(MpWriter):  # type: ignore[misc]
+    """Whoosh's multi-process writer, with workers that die with it and stop when it cancels."""
+
+    jobqueue: Any
+    tasks: list[_Worker]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whoosh's queue is made before any worker: they all get the watched one
+        self.jobqueue = _WatchedQueue(self.jobqueue, self.tasks)
+
+    def _new_task(self) -> _Worker:
+        task = _Worker(self.storage, self.indexname, self.jobqueue, self.resultqueue,
+                       self.subargs, self.multisegment)
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self) -> None:
+        """Stop the workers, then drop what was written (Whoosh's cancel leaves them waiting
+        for work, and the interpreter waits for them at exit: a stopped rebuild would hang)."""
+        try:
+            started = [task for task in self.tasks if task.pid is not None]
+            for task in started:
+                task.terminate()
+            for task in started:
+                task.join(WORKER_STOP_GRACE)
+                if task.is_alive():
+                    task.kill()
+                    task.join()
+        finally:
+            SegmentWriter.cancel(self)  # not MpWriter's: it only flags the parent's copies
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when `parent` dies (Linux); exit now if it has died.
+
+    The signal comes when the thread that forked this process ends, which for the indexer is
+    the main thread of `pressroom index`.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            logger.warning("worker %d cannot ask to die with its parent: %s", os.getpid(),
+                           os.strerror(ctypes.get_errno()))
+    if os.getppid() != parent:  # the parent died before prctl: no signal will come
+        os._exit(1)
 
 
 def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
@@ -125,7 +276,12 @@ def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats
         # a fresh, unique folder: never the live one, even for two rebuilds in one second
         target = Path(tempfile.mkdtemp(prefix=f"index-{time.strftime('%Y%m%d%H%M%S')}-",
                                        dir=data_dir))
-        count = build_from_releases(_catalogue_releases(data_dir), target, procs, memory_mb=memory_mb)
+        try:
+            count = build_from_releases(_catalogue_releases(data_dir), target, procs,
+                                        memory_mb=memory_mb)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)  # a kill leaves it to the next run
+            raise
         _swap(data_dir, target)
     return IndexStats(added=count, seconds=time.monotonic() - started, rebuilt=True)
 
