@@ -10,6 +10,10 @@ written and fsynced before the row), under its final name: the copy holds no hal
 
 The backup is written into DIR/.partial and moved into DIR at the end, the manifest last, so a
 killed backup leaves `.partial` behind and is never taken for a complete one.
+
+No copy is readable by more people than its source: each file is written private (0600) and
+then given its source's mode; `staff.sqlite` (password hashes) never more than 0600, whatever
+the umask, in the backup and in a restored data directory.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -43,6 +48,8 @@ MANIFEST = "manifest.json"
 PARTIAL = ".partial"
 MANIFEST_FORMAT = 1
 CHUNK = 1 << 20
+PRIVATE_FILES = frozenset({"staff.sqlite"})  # readable by the owner only, in any copy
+PRIVATE = 0o600
 
 
 class BackupError(ArchiveError):
@@ -78,8 +85,11 @@ def backup_archive(data_dir: Path, target: Path) -> BackupSummary:
     if not paths.catalogue.is_file():
         raise BackupError(f"no archive in {data_dir}: {paths.catalogue.name} is missing")
     _check_empty(target, f"{target} is not empty: a backup goes into an empty or new folder")
+    if not target.exists():
+        target.mkdir(parents=True, mode=stat.S_IMODE(data_dir.stat().st_mode))
     partial = target / PARTIAL
-    (partial / paths.warc.name).mkdir(parents=True)
+    partial.mkdir(mode=0o700)  # private while it is written; its files take their modes
+    (partial / paths.warc.name).mkdir(mode=0o700)
     try:
         entries, releases = _write_snapshot(paths, partial)
     except (ArchiveError, OSError):
@@ -99,11 +109,26 @@ def _write_snapshot(paths: Paths, partial: Path) -> tuple[list[FileEntry], int]:
     finally:
         snapshot.close()
     entries += _copy_warcs(paths.warc, partial, last)
+    if paths.warc.is_dir():
+        (partial / paths.warc.name).chmod(stat.S_IMODE(paths.warc.stat().st_mode))
     manifest = {"format": MANIFEST_FORMAT, "created": now_iso(),
                 "source": str(paths.data_dir.resolve()), "pressroom": pressroom_version(),
                 "releases": releases, "files": [asdict(e) for e in entries]}
-    _write_durably(partial / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    _write_durably(partial / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode(),
+                   copy_mode(paths.catalogue))  # it says what the archive holds
     return entries, releases
+
+
+def copy_mode(source: Path, name: str | None = None) -> int:
+    """Return the mode of a copy of `source` (named `name`): never wider than the source's,
+    at most 0600 for a private file, and never executable."""
+    mode = stat.S_IMODE(source.stat().st_mode) & 0o666
+    return mode & PRIVATE if (name or source.name) in PRIVATE_FILES else mode
+
+
+def _create(path: Path) -> int:
+    """Create a new file readable by the owner only and return its descriptor."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
 
 
 def pressroom_version() -> str:
@@ -121,6 +146,7 @@ def _check_empty(folder: Path, message: str) -> None:
 
 def _snapshot_db(source: Path, root: Path) -> FileEntry:
     copy = root / source.name
+    os.close(_create(copy))  # SQLite keeps the mode of the file it opens, and its journal too
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(copy)
     try:
@@ -131,6 +157,7 @@ def _snapshot_db(source: Path, root: Path) -> FileEntry:
     finally:
         dst.close()
         src.close()
+    copy.chmod(copy_mode(source))
     return _entry(copy, root)
 
 
@@ -207,7 +234,7 @@ def _copy_file(source: Path, copy: Path, limit: int | None, root: Path) -> FileE
     """Copy a file (its first `limit` bytes when given), fsync it and return its entry."""
     digest = hashlib.sha256()
     size = 0
-    with source.open("rb") as src, copy.open("xb") as out:
+    with source.open("rb") as src, open(_create(copy), "wb") as out:
         while limit is None or size < limit:
             chunk = src.read(CHUNK if limit is None else min(CHUNK, limit - size))
             if not chunk:
@@ -216,6 +243,7 @@ def _copy_file(source: Path, copy: Path, limit: int | None, root: Path) -> FileE
             digest.update(chunk)
             size += len(chunk)
         out.flush()
+        os.fchmod(out.fileno(), copy_mode(source, copy.name))
         os.fsync(out.fileno())
     if limit is not None and size < limit:
         raise BackupError(f"{source}: {size} bytes, the catalogue references {limit}")
@@ -228,10 +256,11 @@ def _entry(path: Path, root: Path) -> FileEntry:
     return FileEntry(path.relative_to(root).as_posix(), path.stat().st_size, sha256_of(path))
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    with path.open("xb") as fh:
+def _write_durably(path: Path, data: bytes, mode: int) -> None:
+    with open(_create(path), "wb") as fh:
         fh.write(data)
         fh.flush()
+        os.fchmod(fh.fileno(), mode)
         os.fsync(fh.fileno())
 
 
@@ -303,9 +332,13 @@ def restore_archive(backup: Path, settings: Settings) -> BackupSummary:
     for entry in entries:
         target = data_dir / entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(backup / entry.path, target)
-        with target.open("rb") as fh:
-            os.fsync(fh.fileno())
+        source = backup / entry.path
+        # a backup's own mode, capped: one from an older Pressroom may hold a readable staff.sqlite
+        with source.open("rb") as src, open(_create(target), "wb") as out:
+            shutil.copyfileobj(src, out, CHUNK)
+            out.flush()
+            os.fchmod(out.fileno(), copy_mode(source))
+            os.fsync(out.fileno())
     for folder in {(data_dir / e.path).parent for e in entries}:
         fsync_dir(folder)
     report = verify_restored(settings)

@@ -21,7 +21,8 @@ def backup(directory: Path, config_file: str | None, data_dir: str | None,
     Safe while a crawl runs: each SQLite database is copied through SQLite's online backup,
     then the WARC files (a file still being written only up to the last record the snapshot
     references). manifest.json lists every file with its size and SHA-256. The backup is
-    written into DIRECTORY/.partial and moved into place when complete.
+    written into DIRECTORY/.partial and moved into place when complete. Each copy keeps its
+    source's file mode, whatever the umask; staff.sqlite is never more than 0600.
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:
@@ -42,7 +43,8 @@ def restore(backup_dir: Path, no_index: bool, config_file: str | None, data_dir:
     """Restore BACKUP into an empty data directory, verify it, then rebuild the index.
 
     Every file is checked against the manifest's size and SHA-256 before anything is copied;
-    the restored archive must then pass `pressroom verify`. Exits 1 on any mismatch.
+    the restored archive must then pass `pressroom verify`. Exits 1 on any mismatch. Files keep
+    their mode in the backup; staff.sqlite is never more than 0600.
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -217,6 +218,77 @@ def test_restore_fails_loudly_when_the_archive_does_not_verify(
     backup_archive(tmp_path / "data", tmp_path / "backup")
     with pytest.raises(BackupError, match=f"fails verification.*{refs[0].file}@{bogus.offset}"):
         restore_archive(tmp_path / "backup", make_settings(data_dir=str(tmp_path / "restored")))
+
+
+# -- file modes: a backup is no more readable than the archive --------------------------------
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, under which a new file is readable by everyone."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _staff_db(path: Path, mode: int) -> None:
+    """A staff.sqlite created as webapp.accounts does: readable by the owner only."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE accounts (name TEXT, password_hash TEXT)")
+    db.execute("INSERT INTO accounts VALUES ('ana', 'scrypt$secret')")
+    db.commit()
+    db.close()
+    path.chmod(mode)
+
+
+def _restore(backup: Path, data: Path) -> None:
+    result = pressroom("restore", str(backup), "--data-dir", str(data), "--no-index")
+    assert result.returncode == 0, result.stderr
+
+
+def test_backup_and_restore_keep_staff_sqlite_private_under_umask_022(
+        tmp_path: Path, umask_022: None) -> None:
+    data, backup = tmp_path / "data", tmp_path / "backup"
+    _small_archive(data, close=True)
+    _staff_db(data / "staff.sqlite", 0o600)
+    (data / "catalogue.sqlite").chmod(0o640)
+    warc = next((data / "warc").iterdir())
+    result = pressroom("backup", str(backup), "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+    assert _mode(backup / "staff.sqlite") == 0o600  # before: 0644, password hashes for all
+    assert _mode(backup / "catalogue.sqlite") == 0o640  # its source's, not the umask's
+    assert _mode(backup / "manifest.json") == 0o640
+    assert _mode(backup / "warc" / warc.name) == _mode(warc) == 0o644
+    assert not list(backup.glob("*-journal"))
+
+    _restore(backup, tmp_path / "restored")
+    assert _mode(tmp_path / "restored" / "staff.sqlite") == 0o600
+    assert _mode(tmp_path / "restored" / "catalogue.sqlite") == 0o640
+    db = sqlite3.connect(tmp_path / "restored" / "staff.sqlite")
+    assert db.execute("SELECT name FROM accounts").fetchall() == [("ana",)]
+    db.close()
+
+    (backup / "staff.sqlite").chmod(0o644)  # a backup written before this fix
+    _restore(backup, tmp_path / "from-old")
+    assert _mode(tmp_path / "from-old" / "staff.sqlite") == 0o600
+
+
+def test_a_stricter_source_mode_is_kept(tmp_path: Path, umask_022: None) -> None:
+    data, backup = tmp_path / "data", tmp_path / "backup"
+    _small_archive(data, close=True)
+    _staff_db(data / "staff.sqlite", 0o400)
+    (data / "catalogue.sqlite").chmod(0o600)
+    backup_archive(data, backup)
+    assert _mode(backup / "staff.sqlite") == 0o400
+    assert _mode(backup / "catalogue.sqlite") == _mode(backup / "manifest.json") == 0o600
+    _restore(backup, tmp_path / "restored")
+    assert _mode(tmp_path / "restored" / "staff.sqlite") == 0o400
+    assert _mode(tmp_path / "restored" / "catalogue.sqlite") == 0o600
 
 
 # -- the sample site: a backup taken while a crawl runs --------------------------------------
