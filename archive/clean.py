@@ -85,8 +85,8 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     if word_count(raw) < MIN_WORDS:
         raw = generic_paragraphs(page)
     text = "\n".join(raw)
-    stopwords = vocab.phrases.get("language.stopwords", {})
-    language = release_language(page.html_lang, capture.url, page.meta, text, stopwords)
+    language = release_language(page.html_lang, capture.url, page.meta, f"{title}\n{text}",
+                                vocab.phrase_list("language.related"))
     paragraphs, contact_lines = tidy_paragraphs(raw, vocab.phrase_list("contacts.openers"))
     paragraphs = drop_heading(paragraphs, title)
     published, _ = published_date(page, region, language,

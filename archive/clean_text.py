@@ -36,7 +36,7 @@ def clean_text_dump(capture: Capture, model: Boilerplate, vocab: Vocabulary
                               published=None, country_tags=[], theme_tags=[], contacts=[])
         return empty, str(exc)
     text = "\n".join(dump.paragraphs)
-    language = text_language(text, vocab.phrases.get("language.stopwords", {}))[0] or "und"
+    language = text_language(text)[0] or "und"
     paragraphs, contact_lines = tidy_paragraphs(dump.paragraphs, vocab.phrase_list("contacts.openers"))
     kept = strip_boilerplate(lines, model)
     published = next((found for line in kept if looks_like_date(line)
