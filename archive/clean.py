@@ -88,7 +88,8 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     language = release_language(page.html_lang, capture.url, page.meta, f"{title}\n{text}",
                                 vocab.phrase_list("language.related"))
     paragraphs, contact_lines = tidy_paragraphs(raw, vocab.phrase_list("contacts.openers"))
-    paragraphs = drop_heading(paragraphs, title)
+    headline = text_of(title_element) if title_element is not None else title
+    paragraphs = drop_heading(drop_heading(paragraphs, title), headline)  # metadata title, h1
     published, _ = published_date(page, region, language,
                                   select(page, rule.date if rule else None), title_element)
     country_tags, theme_tags = _tags(page, region, rule)
