@@ -90,8 +90,9 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     paragraphs, contact_lines = tidy_paragraphs(raw, vocab.phrase_list("contacts.openers"))
     headline = text_of(title_element) if title_element is not None else title
     paragraphs = drop_heading(drop_heading(paragraphs, title), headline)  # metadata title, h1
-    published, _ = published_date(page, region, language,
-                                  select(page, rule.date if rule else None), title_element)
+    published, date_source = published_date(page, region, language,
+                                            select(page, rule.date if rule else None),
+                                            title_element, vocab.phrase_list("dates.updated"))
     country_tags, theme_tags = _tags(page, region, rule)
     release = build_release(
         capture, vocab, title=title, paragraphs=paragraphs, language=language,
@@ -99,7 +100,8 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
         theme_tags=theme_tags, contacts=_contacts(page, region, rule, contact_lines, vocab),
         updated=updated_date(page, region, language, published,
                              vocab.phrase_list("dates.updated", language)),
-        translations=_translations(page, language))
+        translations=_translations(page, language),
+        date_source=date_source if published else None)
     return release, _release_problem(page, rule, title, paragraphs, published, region)
 
 
@@ -114,8 +116,8 @@ def page_markup(capture: Capture) -> str:
 def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs: list[str],
                   language: str, published: str | None, country_tags: list[str],
                   theme_tags: list[tuple[str, str]], contacts: list[Contact],
-                  updated: str | None = None, translations: list[dict[str, str]] | None = None
-                  ) -> Release:
+                  updated: str | None = None, translations: list[dict[str, str]] | None = None,
+                  date_source: str | None = None) -> Release:
     """Derive a release's metadata from its cleaned title and paragraphs (HTML and text alike)."""
     title = plain_text(title)
     paragraphs = [plain_text(p) for p in paragraphs]
@@ -125,7 +127,7 @@ def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs
     lead = read_lead(paragraphs[0] if paragraphs else "", vocab)
     return Release(
         id=release_id(capture.url), url=capture.url, site=capture.site, language=language,
-        title=title, published=published, body=body, updated=updated,
+        title=title, published=published, date_source=date_source, body=body, updated=updated,
         captured=capture.captured, dateline=lead.dateline,
         countries=release_countries(vocab, tags=country_tags, lead=lead,
                                     office=office_country(capture.url, vocab), title=title,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
+from lxml.html import HtmlElement
 
 from archive.links import decode_html
 from archive.textnorm import squash
@@ -23,7 +24,14 @@ DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "emb
              "canvas")
 # regions that hold other releases' teasers, menus or chrome, never the release itself
 SIDE = re.compile(r"(^|[\s_-])(aside|sidebar|related|teaser|views-row|latest|breadcrumb|menu|"
-                  r"navbar|footer|header|cookie|newsletter|share|social|stories|recent)([\s_-]|$)", re.I)
+                  r"navbar|footer|cookie|newsletter|share|social|stories|recent)([\s_-]|$)", re.I)
+# a header is the page's (chrome) unless it is an article's own: inside <article> or <main>, or
+# named after the entry it heads (WordPress `.entry-header`, `.post-header`, `.article-header`)
+HEADER = re.compile(r"(^|[\s_-])header([\s_-]|$)", re.I)
+OWN_HEADER = re.compile(r"(^|[\s_-])(entry|post|article|story|node|news|headline)[_-]+header", re.I)
+CONTENT_TAGS = ("article", "main")
+CONTENT_ROLES = ("main", "article")
+SIDE_ROLES = ("navigation", "complementary", "contentinfo", "banner")
 
 
 @dataclass
@@ -123,19 +131,52 @@ def _jsonld(text: str) -> list[dict[str, Any]]:
 
 
 def in_side_region(tag: Tag) -> bool:
-    """Tell whether an element sits in an aside, menu, teaser list, header or footer."""
-    for node in [tag, *tag.parents]:
-        if node.name in ("aside", "nav", "footer", "header"):
-            return True
+    """Tell whether an element sits in an aside, menu, teaser list, or the page's header or footer.
+
+    A header inside an <article> or <main> (or named after its entry) is the article's own: its
+    headline and date are the article's, not page chrome.
+    """
+    nodes = [tag, *tag.parents]
+    for index, node in enumerate(nodes):
         if node.name in ("body", "html"):
             return False
-        classes = " ".join(node.get("class") or [])
         ident = node.get("id") or ""
-        role = node.get("role") or ""
-        if SIDE.search(f"{classes} {ident if isinstance(ident, str) else ''}") or role in (
-                "navigation", "complementary", "contentinfo", "banner"):
+        kind = side_kind(node.name, " ".join(node.get("class") or []),
+                         ident if isinstance(ident, str) else "", str(node.get("role") or ""))
+        if kind == "side" or (kind == "header" and not any(
+                p.name in CONTENT_TAGS or p.get("role") in CONTENT_ROLES for p in nodes[index + 1:])):
             return True
     return False
+
+
+def side_kind(name: str, classes: str, ident: str, role: str) -> str | None:
+    """Classify one element by its own tag and names: "side" (aside, menu, teasers, footer...),
+    "header" (chrome unless inside an article or main), or None.
+
+    >>> side_kind("div", "entry-header", "", ""), side_kind("div", "site-header", "", "")
+    (None, 'header')
+    """
+    names = f"{classes} {ident}"
+    if name in ("aside", "nav", "footer") or SIDE.search(names) or role in SIDE_ROLES:
+        return "side"
+    if (name == "header" or HEADER.search(names)) and not OWN_HEADER.search(names):
+        return "header"
+    return None
+
+
+def prune_side(root: HtmlElement, in_content: bool = False) -> HtmlElement:
+    """Drop, in place, the side regions of an lxml tree as in_side_region sees them."""
+    for child in list(root):
+        if not isinstance(child.tag, str):
+            continue
+        kind = side_kind(child.tag, child.get("class") or "", child.get("id") or "",
+                         child.get("role") or "")
+        if kind == "side" or (kind == "header" and not in_content):
+            child.drop_tree()
+        else:
+            prune_side(child, in_content or child.tag in CONTENT_TAGS
+                       or child.get("role") in CONTENT_ROLES)
+    return root
 
 
 def text_of(tag: Tag) -> str:

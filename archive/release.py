@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FIELDS = ("id", "url", "site", "language", "title", "published", "updated", "captured",
-          "dateline", "countries", "projects", "themes", "donors", "contacts", "body",
+FIELDS = ("id", "url", "site", "language", "title", "published", "date_source", "updated",
+          "captured", "dateline", "countries", "projects", "themes", "donors", "contacts", "body",
           "translations", "content_hash", "version")
 
 
@@ -32,6 +32,9 @@ class Release:
     title: str
     published: str | None
     body: str
+    # where `published` came from (archive.dates.DATE_SOURCES); None when no date was found, or
+    # for releases cleaned before it was recorded
+    date_source: str | None = None
     updated: str | None = None
     captured: str | None = None
     dateline: str | None = None

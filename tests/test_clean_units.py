@@ -723,8 +723,8 @@ def test_hard_wrapped_lines_are_joined(vocab: Vocabulary) -> None:
 
 # ------------------------------------------------------------------------------ Release JSON
 
-DOCUMENTED_FIELDS = ["id", "url", "site", "language", "title", "published", "updated", "captured",
-                     "dateline", "countries", "projects", "themes", "donors", "contacts", "body",
+DOCUMENTED_FIELDS = ["id", "url", "site", "language", "title", "published", "date_source", "updated",
+                     "captured", "dateline", "countries", "projects", "themes", "donors", "contacts", "body",
                      "translations", "content_hash", "version"]
 
 

@@ -1,0 +1,172 @@
+"""Dates, their provenance and the release decision on the generic path (issue 10).
+
+Small hand-written pages, each a class of real newsroom pages: WordPress posts whose date sits
+in the article's own <header>, German and CJK visible dates, update lines and photo captions,
+pages dated only in metadata that htmldate reads, pages with no date at all, og:type website
+articles, listings, and Chinese, Japanese and Arabic word counts.
+"""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+
+from archive.clean import Capture, clean_page
+from archive.dates import DATE_SOURCES, library_date, parse_visible
+from archive.page import in_side_region
+from archive.release import Release
+from archive.vocab import Vocabulary, load_vocabulary
+
+URL = "https://news.example.org/news/boats-for-fishing-families"
+TEXT = [
+    "Forty fishing families in the coastal town received new boats, nets and safety equipment this "
+    "week, the alliance said on Tuesday.",
+    "Many of the families lost their boats during the floods of last winter and looked for day work in "
+    "the port instead of going to sea.",
+    "Each crew followed a two-week course on navigation, first aid and the safe handling of catches "
+    "before going back to sea.",
+    "Over the next twelve months the support will extend to two more towns along the coast, and a cold "
+    "store will open near the market.",
+]
+BODY = "".join(f"<p>{p}</p>" for p in TEXT)
+TITLE = "Boats for fishing families"
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    vocab = load_vocabulary()
+    vocab.rules = []  # the generic path
+    return vocab
+
+
+def clean(html: str, vocab: Vocabulary, url: str = URL) -> tuple[Release, str | None]:
+    return clean_page(Capture(url=url, site="test", body=html), vocab)
+
+
+def page(article: str, *, head: str = "", lang: str = "en", before: str = "", after: str = "") -> str:
+    return (f'<html lang="{lang}"><head><title>{TITLE}</title>{head}</head><body>'
+            f'<header class="site-header"><nav><a href="/">Home</a></nav></header>{before}'
+            f"{article}{after}<footer>© 2021 Harbour Relief Alliance</footer></body></html>")
+
+
+# ------------------------------------------------------------------- the article's own header
+
+WORDPRESS = ('<article class="post"><header class="entry-header"><h1 class="entry-title">{title}</h1>'
+             '<div class="entry-meta"><time class="entry-date published" datetime="2019-05-02T09:00:00">'
+             '2 May 2019</time><time class="updated" datetime="2019-06-10T09:00:00">10 June 2019</time>'
+             '</div></header><div class="entry-content">{body}'
+             '<blockquote class="embedded-post"><p>An earlier post</p>'
+             '<time datetime="2017-01-20">20 January 2017</time></blockquote></div></article>')
+
+
+def test_date_in_the_articles_own_header_beats_an_embedded_post(vocab: Vocabulary) -> None:
+    release, problem = clean(page(WORDPRESS.format(title=TITLE, body=BODY)), vocab)
+    assert problem is None
+    assert (release.published, release.date_source) == ("2019-05-02", "markup")
+
+
+@pytest.mark.parametrize(("markup", "side"), [
+    ('<body><article><header class="entry-header"><time id="t">x</time></header></article></body>', False),
+    ('<body><main><header><time id="t">x</time></header></main></body>', False),
+    ('<body><div class="post"><div class="post-header"><time id="t">x</time></div></div></body>', False),
+    ('<body><header class="site-header"><time id="t">x</time></header></body>', True),
+    ('<body><div class="page-header"><time id="t">x</time></div></body>', True),
+    ('<body><article><header role="banner"><time id="t">x</time></header></article></body>', True),
+    ('<body><article><aside><time id="t">x</time></aside></article></body>', True),
+], ids=["article-header", "main-header", "post-header", "site-header", "page-header-div", "banner",
+        "aside"])
+def test_a_header_is_chrome_unless_it_is_the_articles(markup: str, side: bool) -> None:
+    element = BeautifulSoup(markup, "lxml").find(id="t")
+    assert isinstance(element, Tag)
+    assert in_side_region(element) is side
+
+
+# ------------------------------------------------------------------- visible dates
+
+@pytest.mark.parametrize(("text", "lang", "expected"), [
+    ("Samstag, 19. Juli 2014", "de", "2014-07-19"),
+    ("Veröffentlicht am 1. März 2020, 10:15 Uhr", "de", "2020-03-01"),
+    ("19. Juli 2014", None, "2014-07-19"),
+    ("sabato 19 luglio 2014", "it", "2014-07-19"),
+    ("2018年6月19日 11:02", "ja", "2018-06-19"),
+    ("2020.07.07 15:24", "ko", "2020-07-07"),
+    ("2020년 7월 7일", "ko", "2020-07-07"),
+    ("2018/6/18", "zh", "2018-06-18"),
+    ("2018年13月40日", "ja", None),
+])
+def test_parse_visible_in_more_languages(text: str, lang: str | None, expected: str | None) -> None:
+    assert parse_visible(text, lang) == expected
+
+
+def test_german_page_with_a_visible_date(vocab: Vocabulary) -> None:
+    text = "".join(f"<p>{p}</p>" for p in [
+        "Vierzig Fischerfamilien in der Küstenstadt haben in dieser Woche neue Boote, Netze und "
+        "Sicherheitsausrüstung erhalten, teilte die Allianz am Dienstag mit.",
+        "Viele der Familien hatten ihre Boote während der Überschwemmungen im vergangenen Winter "
+        "verloren und suchten im Hafen nach Tagesarbeit, statt aufs Meer zu fahren.",
+        "Jede Besatzung hat einen zweiwöchigen Kurs in Navigation und Erster Hilfe besucht, bevor sie "
+        "wieder aufs Meer hinausfuhr."])
+    article = (f'<article><h1>Boote für Fischerfamilien</h1><p class="date">Samstag, 19. Juli 2014</p>'
+               f"{text}</article>")
+    release, problem = clean(page(article, lang="de"), vocab)
+    assert (release.published, release.date_source, problem) == ("2014-07-19", "text", None)
+
+
+@pytest.mark.parametrize("top", [
+    "<p>Updated: 1 March 2021</p><p>Published 3 February 2021</p>",
+    '<figure><img src="/boat.jpg" alt=""><figcaption><span>The harbour at dawn, 2 March 2019'
+    "</span></figcaption></figure><p>Published 3 February 2021</p>",
+    '<ul><li><h4><a href="/news/other">Another story</a> <span>(18/6/2018)</span></h4></li></ul>'
+    "<p>Published 3 February 2021</p>",
+], ids=["update-line", "photo-caption", "linked-teaser"])
+def test_visible_date_is_the_publication_not_an_update_caption_or_teaser(top: str, vocab: Vocabulary
+                                                                        ) -> None:
+    release, _ = clean(page(f"<article><h1>{TITLE}</h1>{top}{BODY}</article>"), vocab)
+    assert (release.published, release.date_source) == ("2021-02-03", "text")
+
+
+# ------------------------------------------------------------------- htmldate, provenance
+
+def test_htmldate_finds_a_date_our_rules_do_not_read(vocab: Vocabulary) -> None:
+    head = '<meta name="citation_publication_date" content="2019/07/30">'
+    release, problem = clean(page(f"<article><h1>{TITLE}</h1>{BODY}</article>", head=head), vocab)
+    assert (release.published, release.date_source, problem) == ("2019-07-30", "htmldate", None)
+
+
+def test_htmldate_never_reads_a_sidebar_before_the_article(vocab: Vocabulary) -> None:
+    sidebar = ('<aside class="region-sidebar"><ul><li><span class="date">2 March 2022</span> '
+               '<a href="/news/other">Another story</a></li></ul></aside>')
+    release, _ = clean(page(f"<article><h1>{TITLE}</h1>{BODY}</article>", before=sidebar), vocab)
+    assert release.published is None
+
+
+def test_a_copyright_year_is_not_a_publication_day(vocab: Vocabulary) -> None:
+    html = page(f"<article><h1>{TITLE}</h1>{BODY}<p>© 2021 Harbour Relief Alliance</p></article>")
+    assert library_date(html) is None
+    release, _ = clean(html, vocab)
+    assert (release.published, release.date_source) == (None, None)
+
+
+@pytest.mark.parametrize(("head", "top", "url", "source"), [
+    ('<meta property="article:published_time" content="2021-02-03T10:00:00Z">', "", URL, "meta"),
+    ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2021-02-03"}'
+     "</script>", "", URL, "json-ld"),
+    ("", '<p><time datetime="2021-02-03">3 Feb</time></p>', URL, "markup"),
+    ("", "<p>Published 3 February 2021</p>", URL, "text"),
+    ("", "", "https://news.example.org/2021/02/03/boats", "url"),
+])
+def test_the_release_says_where_its_date_came_from(head: str, top: str, url: str, source: str,
+                                                    vocab: Vocabulary) -> None:
+    release, _ = clean(page(f"<article><h1>{TITLE}</h1>{top}{BODY}</article>", head=head), vocab, url)
+    assert (release.published, release.date_source) == ("2021-02-03", source)
+    assert source in DATE_SOURCES
+    again = Release.from_json(release.to_json())
+    assert again.date_source == source
+
+
+def test_a_release_stored_before_date_source_reads_back() -> None:
+    old = {"id": "r-1", "url": URL, "site": "test", "language": "en", "title": TITLE,
+           "published": "2021-02-03", "body": "Text."}
+    release = Release.from_json(old)
+    assert release.date_source is None
+    assert release.to_json()["date_source"] is None
