@@ -7,7 +7,9 @@ listings, menus, tag pages, error pages.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bs4 import Tag
 
@@ -40,6 +42,12 @@ MIN_WORDS = 50
 LISTING_TEASERS = 4   # linked headings in the main region that make a page a listing
 NOT_ARTICLE_TYPES = {"website", "profile", "video.other", "music.song", "product", "book"}
 ARTICLE_TYPES = {"Article", "NewsArticle", "Report", "BlogPosting", "PressRelease"}
+# dates that are the article's own (a headline's date), not htmldate's whole-page guess or the URL
+OWN_DATE_SOURCES = {"page-rule", "markup", "meta", "json-ld", "text"}
+LONG_TEXT = 500       # words: a body this long is an article's, whatever og:type says
+ARTICLE_MARKUP = re.compile(r"schema\.org/(NewsArticle|Article|BlogPosting|Report|PressRelease)$")
+HOME_PATH = re.compile(r"^/?(?:[a-z]{2}(?:[-_][a-z]{2})?/?)?$", re.I)  # /, /fr, /en-gb/
+ASIDE_ROLES = ("navigation", "complementary", "contentinfo", "banner")
 TAG_PATHS = {"country": re.compile(r"/(country|countries|pays|pais|paises)/", re.I),
              "theme": re.compile(r"/(topics?|themes?|thematiques?|temas?|subjects?)/", re.I)}
 
@@ -102,7 +110,8 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
                              vocab.phrase_list("dates.updated", language)),
         translations=_translations(page, language),
         date_source=date_source if published else None)
-    return release, _release_problem(page, rule, title, paragraphs, published, region)
+    return release, _release_problem(page, rule, title, title_element, paragraphs,
+                                     release.date_source, region)
 
 
 def page_markup(capture: Capture) -> str:
@@ -158,26 +167,66 @@ def drop_heading(paragraphs: list[str], title: str) -> list[str]:
     return paragraphs[start:]
 
 
-def _release_problem(page: Page, rule: PageRules | None, title: str, paragraphs: list[str],
-                     published: str | None, region: Tag) -> str | None:
+def _release_problem(page: Page, rule: PageRules | None, title: str, headline: Tag | None,
+                     paragraphs: list[str], date_source: str | None, region: Tag) -> str | None:
+    """Say why a page is not a release, or None: weigh what the page is against what it says.
+
+    A page rule's match, og:type article or a JSON-LD article type declare a release. Without
+    them, a home page or a page of linked headlines is a listing; og:type website is evidence
+    that the page is not an article, outweighed by a date of its own, article markup around its
+    headline or a long text. No date found is no reason: the release's date is then unknown.
+    """
     if not title:
         return "no title"
-    if word_count(paragraphs) < MIN_WORDS:
-        return f"too little text ({word_count(paragraphs)} words)"
-    if published is None:
-        return "no publication date"
+    words = word_count(paragraphs)
+    if words < MIN_WORDS:
+        return f"too little text ({words} words)"
     og_type = page.meta.get("og:type", "").lower()
-    declared = og_type == "article" or bool(page.jsonld_types() & ARTICLE_TYPES)
-    if rule is None and og_type in NOT_ARTICLE_TYPES and not declared:
-        return f"not an article (og:type {og_type})"
-    if rule is None and not declared:
-        teasers = [a for a in region.select("h2 a[href], h3 a[href], h4 a[href], a[href] h2, "
-                                            "a[href] h3, a[href] h4")
-                   if not in_side_region(a) and not str((a if a.name == "a" else a.find_parent("a")
-                                                          or a).get("href", "")).startswith("#")]
-        if len(teasers) >= LISTING_TEASERS:
-            return f"a listing ({len(teasers)} linked headings)"
+    if rule is not None or og_type == "article" or page.jsonld_types() & ARTICLE_TYPES:
+        return None
+    url = urlsplit(page.url)
+    if HOME_PATH.match(url.path) and not url.query:
+        return "a home page"
+    teasers = _linked_headings(region, in_side_region)
+    if teasers >= LISTING_TEASERS:
+        return f"a listing ({teasers} linked headings)"
+    if date_source in OWN_DATE_SOURCES:
+        return None
+    if og_type in NOT_ARTICLE_TYPES and words < LONG_TEXT and not _article_markup(headline):
+        return f"not an article (og:type {og_type}, no date of its own)"
+    teasers = _linked_headings(region, _in_aside)
+    if teasers >= LISTING_TEASERS:  # teaser blocks too, when the page has no date of its own
+        return f"a listing ({teasers} linked headings, no date of its own)"
     return None
+
+
+def _linked_headings(region: Tag, skip: Callable[[Tag], bool]) -> int:
+    """Count the headings that link elsewhere in a region (not those `skip` says to leave)."""
+    found = 0
+    for a in region.select("h2 a[href], h3 a[href], h4 a[href], a[href] h2, a[href] h3, a[href] h4"):
+        link = a if a.name == "a" else a.find_parent("a") or a
+        if not skip(a) and not str(link.get("href", "")).startswith("#"):
+            found += 1
+    return found
+
+
+def _in_aside(tag: Tag) -> bool:
+    """Tell whether an element sits in an aside, a menu or a footer (teaser blocks do not count)."""
+    for node in [tag, *tag.parents]:
+        if node.name in ("aside", "nav", "footer") or node.get("role") in ASIDE_ROLES:
+            return True
+    return False
+
+
+def _article_markup(headline: Tag | None) -> bool:
+    """Tell whether the headline sits in an <article> or an element typed as a schema.org article."""
+    if headline is None:
+        return False
+    for node in [headline, *headline.parents]:
+        itemtype = node.get("itemtype")
+        if node.name == "article" or (isinstance(itemtype, str) and ARTICLE_MARKUP.search(itemtype)):
+            return True
+    return False
 
 
 def _tags(page: Page, region: Tag, rule: PageRules | None

@@ -272,6 +272,21 @@ def _contact_start(folded: str, openers: list[str]) -> int | None:
     return best
 
 
+# Chinese and Japanese script, written without spaces between words
+CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
 def word_count(paragraphs: list[str]) -> int:
-    """Count the words of a list of paragraphs."""
-    return sum(len(words(p)) for p in paragraphs)
+    """Count the words of a list of paragraphs: runs of text between spaces that hold a letter
+    or digit (an Arabic word with its vowel marks is one word), and, for Chinese and Japanese,
+    one word per two characters (their average word length).
+
+    >>> word_count(["L'OIM a aidé 5 000 migrants.", "قالَ مُحَمَّدٌ إنّ", "北朝鮮が声明を発表"])
+    13
+    """
+    total = 0
+    for paragraph in paragraphs:
+        ideographs = len(CJK.findall(paragraph))
+        spaced = CJK.sub(" ", paragraph).split() if ideographs else paragraph.split()
+        total += ideographs // 2 + sum(1 for token in spaced if words(token))
+    return total

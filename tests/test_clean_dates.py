@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup, Tag
 
 from archive.clean import Capture, clean_page
 from archive.dates import DATE_SOURCES, library_date, parse_visible
+from archive.extract import word_count
 from archive.page import in_side_region
 from archive.release import Release
 from archive.vocab import Vocabulary, load_vocabulary
@@ -170,3 +171,74 @@ def test_a_release_stored_before_date_source_reads_back() -> None:
     release = Release.from_json(old)
     assert release.date_source is None
     assert release.to_json()["date_source"] is None
+
+
+# ------------------------------------------------------------------- the release decision
+
+def test_no_date_found_is_a_release_whose_date_is_unknown(vocab: Vocabulary) -> None:
+    release, problem = clean(page(f"<article><h1>{TITLE}</h1>{BODY}</article>"), vocab)
+    assert problem is None
+    assert (release.published, release.date_source) == (None, None)
+
+
+WEBSITE = '<meta property="og:type" content="website">'
+
+
+def test_og_type_website_with_a_date_of_its_own_is_a_release(vocab: Vocabulary) -> None:
+    html = page(f"<main><h1>{TITLE}</h1><p>Published 3 February 2021</p>{BODY}</main>", head=WEBSITE)
+    release, problem = clean(html, vocab)
+    assert (problem, release.published) == (None, "2021-02-03")
+
+
+def test_og_type_website_with_article_markup_is_a_release(vocab: Vocabulary) -> None:
+    release, problem = clean(page(f"<article><h1>{TITLE}</h1>{BODY}</article>", head=WEBSITE), vocab)
+    assert (problem, release.published) == (None, None)
+
+
+def test_og_type_website_with_a_long_text_is_a_release(vocab: Vocabulary) -> None:
+    long_body = BODY * 6
+    release, problem = clean(page(f"<main><h1>{TITLE}</h1>{long_body}</main>", head=WEBSITE), vocab)
+    assert (problem, release.published) == (None, None)
+
+
+def test_og_type_website_without_other_evidence_is_not_an_article(vocab: Vocabulary) -> None:
+    _, problem = clean(page(f"<main><h1>Who we are</h1>{BODY}</main>", head=WEBSITE), vocab)
+    assert problem == "not an article (og:type website, no date of its own)"
+
+
+TEASER = ('<div class="views-row"><article class="teaser"><div class="teaser__date">{day} May 2023</div>'
+          '<h3 class="teaser__title"><a href="/news/story-{day}">Story {day} from the coast</a></h3>'
+          '<p class="teaser__summary">{text}</p></article></div>')
+
+
+def test_a_listing_of_teaser_blocks_is_not_a_release(vocab: Vocabulary) -> None:
+    teasers = "".join(TEASER.format(day=day, text=TEXT[day % 4]) for day in range(1, 7))
+    html = page(f'<main><h1>News</h1><div class="intro">{BODY}</div>{teasers}</main>')
+    release, problem = clean(html, vocab, url="https://news.example.org/news")
+    assert problem == "a listing (6 linked headings, no date of its own)"
+    assert release.published is None  # the teasers' dates are other releases' dates
+
+
+def test_a_home_page_is_not_a_release(vocab: Vocabulary) -> None:
+    html = page(f"<main><h1>{TITLE}</h1>{BODY}</main>")
+    for url in ("https://news.example.org/", "https://news.example.org/fr/"):
+        assert clean(html, vocab, url=url)[1] == "a home page"
+    assert clean(html, vocab, url="https://news.example.org/?p=123")[1] is None
+
+
+# ------------------------------------------------------------------- word counts
+
+def test_word_counts_for_chinese_japanese_and_arabic() -> None:
+    assert word_count(["北朝鮮が声明を発表した"]) == 5          # two characters a word
+    assert word_count(["قالَ مُحَمَّدٌ إنّ المنظمةَ"]) == 4     # vowel marks do not split words
+    assert word_count(["Forty fishing families, 5 000 boats — and nets."]) == 8
+
+
+def test_japanese_article_is_not_too_short(vocab: Vocabulary) -> None:
+    sentences = ["漁業を営む四十の家族が今週、新しい船と網と安全装備を受け取ったと同盟が火曜日に発表した。",
+                 "多くの家族は昨年の冬の洪水で船を失い、海に出る代わりに港で日雇いの仕事を探していた。",
+                 "各乗組員は航海と応急手当と漁獲物の安全な取り扱いについて二週間の講習を受けた。"]
+    text = "".join(f"<p>{s}</p>" for s in sentences)
+    release, problem = clean(page(f"<article><h1>漁業家族に新しい船</h1>{text}</article>", lang="ja"), vocab)
+    assert problem is None
+    assert len(release.paragraphs) == 3
