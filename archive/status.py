@@ -1,4 +1,5 @@
-"""What the archive holds and how its crawls went: runs, sizes, extraction problems, coverage.
+"""What the archive holds and how its crawls went: runs, sizes, extraction problems, coverage,
+and the pages cleaning did not keep as releases (with why).
 
 Read-only over the catalogue. Figures come from SQL aggregation: run counters from each run's
 `stats` JSON (one small row per run, not the fetch log, which grows by every page of every
@@ -53,6 +54,22 @@ r AS MATERIALIZED (
 """
 PROBLEM_WHERE = {"no-date": "month IS NULL", "no-body": "no_body", "no-country": "no_country"}
 
+REJECTED_LISTED = 20  # latest rejected pages listed per site
+# Documents that cleaning dropped: no version of them is a release. The reason is the latest
+# version's, its kind the reason without its details ("too little text (12 words)" -> "too
+# little text", "error: ..." -> "error"). The newest captures come first in the lists.
+DROPPED_ROWS = """
+WITH latest AS (SELECT document_id, MAX(version) AS version FROM cleaned GROUP BY document_id),
+d AS MATERIALIZED (
+      SELECT c.site, c.document_id, c.version, coalesce(c.reason, '') AS reason,
+             CASE WHEN coalesce(c.reason, '') LIKE 'error:%' THEN 'error'
+                  WHEN instr(c.reason, ' (') > 0 THEN substr(c.reason, 1, instr(c.reason, ' (') - 1)
+                  ELSE coalesce(c.reason, '') END AS kind
+      FROM cleaned c JOIN latest l ON l.document_id = c.document_id AND l.version = c.version
+      WHERE c.is_release = 0 AND NOT EXISTS (
+            SELECT 1 FROM cleaned r WHERE r.document_id = c.document_id AND r.is_release = 1))
+"""
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -86,6 +103,17 @@ class Problem:
     site: str
     url: str
     release_id: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A captured page that cleaning did not keep as a release, and why."""
+
+    site: str
+    url: str
+    reason: str     # as cleaning gave it: "too little text (12 words)"
+    kind: str       # the reason without its details: "too little text"
+    captured: str   # when the version judged was captured
 
 
 @dataclass
@@ -163,6 +191,8 @@ class ArchiveStatus:
     totals: RunTotals
     schedule_note: str | None = None
     scheduler: SchedulerState | None = None
+    rejection_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # site -> kind -> n
+    rejected: list[Rejected] = field(default_factory=list)  # the latest of each site
 
     def to_json(self) -> dict[str, Any]:
         """Return the status as JSON-ready data."""
@@ -179,6 +209,8 @@ class ArchiveStatus:
             "problems": {"counts": self.problem_counts,
                          "listed": [asdict(p) for p in self.problems]},
             "coverage": {"months": self.coverage.counts, "undated": self.coverage.undated},
+            "rejections": {"counts": self.rejection_counts,
+                           "listed": [asdict(r) for r in self.rejected]},
         }
 
 
@@ -197,7 +229,8 @@ def months_between(first: str, last: str) -> list[str]:
 
 
 def gather_status(settings: Settings, now: datetime | None = None, problem_limit: int = 20,
-                  recent_runs: int = RECENT_RUNS) -> ArchiveStatus:
+                  recent_runs: int = RECENT_RUNS, rejected_limit: int = REJECTED_LISTED
+                  ) -> ArchiveStatus:
     """Read the data directory's catalogue and files into an ArchiveStatus (never writes)."""
     now = now or datetime.now(UTC)
     paths = Paths(settings.data_dir)
@@ -221,6 +254,7 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
             status.totals = run_totals(db)
             status.coverage, status.problem_counts, status.problems = release_figures(
                 db, problem_limit)
+            status.rejection_counts, status.rejected = rejections(db, rejected_limit)
         except sqlite3.Error as exc:
             raise ArchiveError(f"{paths.catalogue}: cannot read the catalogue: {exc}") from exc
         finally:
@@ -234,7 +268,7 @@ def _sites(settings: Settings, status: ArchiveStatus, runs: dict[str, list[RunSu
            next_runs: dict[str, datetime]) -> list[SiteStatus]:
     keys = list(settings.sites) + sorted(
         ({s for s, _ in status.totals.runs} | set(status.coverage.counts)
-         | set(status.coverage.undated)) - set(settings.sites))
+         | set(status.coverage.undated) | set(status.rejection_counts)) - set(settings.sites))
     sites = []
     for key in keys:
         config = settings.sites.get(key)
@@ -378,6 +412,23 @@ def release_figures(db: sqlite3.Connection, limit: int) -> tuple[Coverage, dict[
         for name, count in zip(PROBLEM_KINDS, kinds, strict=True):
             problem_counts[name] += int(count or 0)
     return coverage, problem_counts, found
+
+
+def rejections(db: sqlite3.Connection, limit: int) -> tuple[dict[str, dict[str, int]], list[Rejected]]:
+    """Count the dropped documents by site and reason kind, and list each site's `limit` latest
+    (by capture time), with their reasons."""
+    counts: dict[str, dict[str, int]] = {}
+    for site, kind, n in db.execute(DROPPED_ROWS + "SELECT site, kind, COUNT(*) FROM d"
+                                    " GROUP BY site, kind ORDER BY site, COUNT(*) DESC, kind"):
+        counts.setdefault(site, {})[kind] = n
+    listed = [Rejected(site, url, reason, kind, captured) for site, url, reason, kind, captured in db.execute(
+        DROPPED_ROWS + "SELECT site, url, reason, kind, captured FROM ("
+        " SELECT d.site, doc.url, d.reason, d.kind, v.captured, ROW_NUMBER() OVER ("
+        "  PARTITION BY d.site ORDER BY v.captured DESC, d.document_id DESC) AS rank"
+        " FROM d JOIN documents doc ON doc.id = d.document_id"
+        " JOIN versions v ON v.document_id = d.document_id AND v.version = d.version)"
+        " WHERE rank <= ? ORDER BY site, rank", (limit,))]
+    return counts, listed
 
 
 def _folder_size(folder: Path) -> tuple[int, int]:

@@ -32,12 +32,15 @@ from webapp import create_app
 from webapp.report import cached_report
 
 PLANTED_URL = "https://planted.example.org/news/undated-<script>alert('xss')</script>"
+DROPPED_URL = "https://planted.example.org/news/dropped-page"
+DROPPED_REASON = "a listing (7 <b>linked</b> headings)"
 PLANTED_SITE = "planted"
 LIVE_SITE = "live-site"
 
 
 def plant(data: Path) -> None:
-    """Add a release with no date and no country, and a run still going with three fetches."""
+    """Add a release with no date and no country, a page cleaning dropped, and a run still going
+    with three fetches."""
     settings = load_settings(overrides={"data_dir": str(data)}, environ={})
     page = data.parent / "undated.html"
     page.write_text("<html><body><p>An undated page</p></body></html>", encoding="utf-8")
@@ -49,6 +52,12 @@ def plant(data: Path) -> None:
                           body="Text that a page rule found, without any date.").to_json()
         with catalogue.transaction():
             catalogue.save_cleaned(row, release, None)
+        dropped = data.parent / "dropped.html"
+        dropped.write_text("<html><body><h2><a href='/a'>A story</a></h2></body></html>", encoding="utf-8")
+        import_paths([dropped], catalogue, store, PLANTED_SITE, DROPPED_URL, [])
+        row = next(r for r in catalogue.versions_to_clean() if r.site == PLANTED_SITE)
+        with catalogue.transaction():
+            catalogue.save_cleaned(row, None, DROPPED_REASON)
         run_id, _ = catalogue.start_run(LIVE_SITE, os.getpid())
         with catalogue.transaction():
             for url, outcome, status, reason in (("https://live.example.org/a", "new", 200, None),
@@ -163,6 +172,49 @@ def test_planted_extraction_problem_is_listed(settings: Settings, data_dir: Path
     assert ("no-country", PLANTED_SITE, PLANTED_URL) in listed
 
 
+def dropped_pages(db: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+    """(site, url, latest reason, captured) of every document none of whose versions is a release."""
+    rows = db.execute("SELECT c.document_id, c.version, c.site, c.is_release, c.reason, d.url, v.captured"
+                      " FROM cleaned c JOIN documents d ON d.id = c.document_id JOIN versions v"
+                      " ON v.document_id = c.document_id AND v.version = c.version").fetchall()
+    by_document: dict[int, list[Any]] = {}
+    for row in rows:
+        by_document.setdefault(row[0], []).append(row)
+    dropped = []
+    for versions in by_document.values():
+        if not any(v[3] for v in versions):
+            latest = max(versions, key=lambda v: v[1])
+            dropped.append((latest[2], latest[5], latest[4], latest[6]))
+    return dropped
+
+
+def kind_of(reason: str) -> str:
+    return "error" if reason.startswith("error:") else reason.split(" (")[0]
+
+
+def test_rejections_by_site_and_reason_equal_the_catalogue(settings: Settings,
+                                                           db: sqlite3.Connection) -> None:
+    status = gather_status(settings, rejected_limit=5)
+    dropped = dropped_pages(db)
+    expected: dict[str, Counter[str]] = {}
+    for site, _, reason, _ in dropped:
+        expected.setdefault(site, Counter())[kind_of(reason)] += 1
+    assert status.rejection_counts == {site: dict(kinds) for site, kinds in expected.items()}
+    crawled = next(site for site in expected if site.startswith("127.0.0.1-"))
+    assert {"not an article", "too little text"} <= set(expected[crawled])  # the sample's traps
+    for site in expected:
+        listed = [r for r in status.rejected if r.site == site]
+        assert len(listed) == min(5, sum(expected[site].values()))
+        assert [r.captured for r in listed] == sorted((r.captured for r in listed), reverse=True)
+        newest = max(c for s, _, _, c in dropped if s == site)
+        assert listed[0].captured == newest
+        assert all((r.site, r.url, r.reason, r.captured) in dropped and r.kind == kind_of(r.reason)
+                   for r in listed)
+    assert (PLANTED_SITE, DROPPED_URL, DROPPED_REASON, "a listing") in {
+        (r.site, r.url, r.reason, r.kind) for r in status.rejected}
+    assert PLANTED_URL not in {r.url for r in status.rejected}  # a release is not a rejection
+
+
 def test_index_status_reads_the_index_and_says_when_there_is_none(data_dir: Path,
                                                                  tmp_path: Path) -> None:
     found = index_status(data_dir)
@@ -189,12 +241,21 @@ def test_status_command_json_shape(data_dir: Path, db: sqlite3.Connection) -> No
     assert {"id", "state", "started", "seconds", "fetched", "failed"} <= set(next(iter(runs.values())))
     assert all(s["next_run"] is None or isinstance(s["next_run"], str) for s in report["sites"])
     assert PLANTED_URL in {p["url"] for p in report["problems"]["listed"]}
+    rejections = report["rejections"]
+    assert rejections["counts"][PLANTED_SITE] == {"a listing": 1}
+    assert {"site": PLANTED_SITE, "url": DROPPED_URL, "reason": DROPPED_REASON, "kind": "a listing"
+            }.items() <= next(r for r in rejections["listed"] if r["url"] == DROPPED_URL).items()
+    crawled = next(s for s in rejections["counts"] if s.startswith("127.0.0.1-"))
+    assert sum(rejections["counts"][crawled].values()) == \
+        sum(1 for site, *_ in dropped_pages(db) if site == crawled)
 
 
 def test_status_command_text_and_an_empty_data_dir(data_dir: Path, tmp_path: Path) -> None:
     result = pressroom("status", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     assert f"no-date: {PLANTED_SITE} {PLANTED_URL}" in result.stdout
+    assert f"not kept as releases, {PLANTED_SITE}: a listing 1" in result.stdout
+    assert f"  {DROPPED_REASON}: {DROPPED_URL}" in result.stdout
     assert "index: " in result.stdout and "no index yet" not in result.stdout
     empty = pressroom("status", "--data-dir", str(tmp_path / "nothing"))
     assert empty.returncode == 0, empty.stderr
@@ -232,6 +293,28 @@ def test_status_page_chart_table_runs_and_problems(client: FlaskClient, data_dir
     assert "<script>alert('xss')" not in response.get_data(as_text=True)
     assert page.select_one(".status-index [data-field=documents]").get_text() == \
         str(len(latest_releases(data_dir)))
+
+
+def test_status_page_lists_the_pages_not_kept_as_releases(client: FlaskClient,
+                                                         db: sqlite3.Connection) -> None:
+    response = client.get("/status")
+    page = soup(response)
+    dropped = dropped_pages(db)
+    sections = {s["data-site"]: s for s in page.select(".status-rejected .rejected-site")}
+    assert set(sections) == {site for site, *_ in dropped}
+    for site, section in sections.items():
+        counts = Counter(kind_of(reason) for s, _, reason, _ in dropped if s == site)
+        rows = {r["data-kind"]: int(r.select_one("td").get_text()) for r in section.select("tbody tr")}
+        assert rows == dict(counts)
+        assert int(section.select_one("h3 .count").get_text()) == sum(counts.values())
+    planted = sections[PLANTED_SITE]
+    item = planted.select_one("ul.rejected li")
+    assert item["data-kind"] == "a listing" and item.a.get_text() == DROPPED_URL
+    assert item.select_one(".reason").get_text() == "A listing of other pages"
+    assert DROPPED_REASON in item.get_text()
+    assert "<b>linked</b>" not in response.get_data(as_text=True)  # reasons are escaped
+    french = soup(client.get("/status?lang=fr")).select_one('.rejected-site[data-site="planted"]')
+    assert french.select_one('tr[data-kind="a listing"] th').get_text() == "Une liste d'autres pages"
 
 
 def test_status_page_site_choice_and_language(client: FlaskClient, db: sqlite3.Connection) -> None:

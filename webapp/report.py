@@ -129,4 +129,7 @@ def text_report(report: Report, shown: int = 5) -> list[str]:
             lines.append(f"  {kind}: {problem.site} {problem.url}")
         if archive.problem_counts[kind] > len(listed):
             lines.append(f"  {kind}: ... {archive.problem_counts[kind] - len(listed)} more")
+    for key, kinds in archive.rejection_counts.items():
+        lines.append(f"not kept as releases, {key}: " + ", ".join(f"{k} {n}" for k, n in kinds.items()))
+        lines.extend(f"  {r.reason}: {r.url}" for r in [r for r in archive.rejected if r.site == key][:shown])
     return lines

@@ -1,8 +1,9 @@
 """The status page, the metrics endpoint, and the search-latency observation of the app.
 
 /status shows the cached report in full: sites with their last and next runs, the index, the
-archive's size, extraction problems and the coverage chart. /metrics serves the Prometheus text
-format. Both read a report at most a few seconds old, so they cannot be used to load the server.
+archive's size, extraction problems, the pages not kept as releases and the coverage chart.
+/metrics serves the Prometheus text format. Both read a report at most a few seconds old, so
+they cannot be used to load the server.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from archive.errors import ArchiveError
 from archive.status import PROBLEM_KINDS
 from webapp import metrics, security
 from webapp.coverage_svg import ChartText, coverage_chart, mini_chart
-from webapp.i18n import NAMES, translate
+from webapp.i18n import NAMES, STRINGS, translate
 from webapp.report import Report, cached_report, human_bytes
 
 bp = Blueprint("status", __name__)
@@ -76,10 +77,29 @@ def status_page() -> Any:
         "status.html", report=report, archive=report.archive, index=report.index,
         kinds=PROBLEM_KINDS, human_bytes=human_bytes, coverage=coverage, site=site,
         problems={k: [p for p in report.archive.problems if p.kind == k] for k in PROBLEM_KINDS},
+        rejections=rejections_view(report, ui),
         site_urls=[(None, translate("all_sites", ui), url_for("status.status_page", lang=ui))] +
                   [(key, key, url_for("status.status_page", site=key, lang=ui)) for key in with_releases],
         ui_urls={lang: url_for("status.status_page", site=site, lang=lang)
                  for lang in ("en", "fr", "es", "ar")})
+
+
+def rejections_view(report: Report, ui: str) -> list[dict[str, Any]]:
+    """Per site: pages not kept as releases, counted by reason, and the latest with their reason."""
+    archive = report.archive
+    view = []
+    for site, kinds in archive.rejection_counts.items():
+        listed = [{"url": r.url, "reason": r.reason, "kind": r.kind, "label": reason_label(r.kind, ui),
+                   "captured": r.captured} for r in archive.rejected if r.site == site]
+        view.append({"site": site, "total": sum(kinds.values()), "listed": listed,
+                     "kinds": [{"kind": k, "label": reason_label(k, ui), "n": n} for k, n in kinds.items()]})
+    return view
+
+
+def reason_label(kind: str, ui: str) -> str:
+    """Name a kind of rejection in the interface language (a reason we do not know, as it is)."""
+    key = "rejected_" + kind.replace(" ", "-")
+    return translate(key, ui) if key in STRINGS else kind
 
 
 def _unavailable(message: str) -> Exception:
