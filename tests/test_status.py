@@ -29,6 +29,7 @@ from indexer.build import rebuild
 from indexer.status import index_status
 from tests.conftest import crawl_sample_site, pressroom
 from webapp import create_app
+from webapp.i18n import translate
 from webapp.report import cached_report
 
 PLANTED_URL = "https://planted.example.org/news/undated-<script>alert('xss')</script>"
@@ -315,6 +316,31 @@ def test_status_page_lists_the_pages_not_kept_as_releases(client: FlaskClient,
     assert "<b>linked</b>" not in response.get_data(as_text=True)  # reasons are escaped
     french = soup(client.get("/status?lang=fr")).select_one('.rejected-site[data-site="planted"]')
     assert french.select_one('tr[data-kind="a listing"] th').get_text() == "Une liste d'autres pages"
+
+
+def test_release_page_says_where_the_date_came_from_or_that_it_is_unknown(
+        client: FlaskClient, data_dir: Path) -> None:
+    planted = next(r for r in latest_releases(data_dir) if r["url"] == PLANTED_URL)
+    undated = soup(client.get(f"/release/{planted['id']}"))
+    cell = undated.select_one('dd[data-field="published"]')
+    assert cell.select_one(".date-unknown").get_text() == "Date unknown"
+    captured = undated.select_one("dl.dates time:not([datetime=''])")
+    assert captured is not None and captured["datetime"] in cell.get_text()  # the capture date
+    assert undated.select_one('dd[data-field="date_source"]') is None
+    dated = next(r for r in latest_releases(data_dir) if r.get("date_source"))
+    page = soup(client.get(f"/release/{dated['id']}?lang=fr"))
+    assert page.select_one('dd[data-field="published"] time')["datetime"] == dated["published"]
+    source = page.select_one('dd[data-field="date_source"]')
+    assert source["data-source"] == dated["date_source"]
+    assert source.get_text() == translate(f"date_source_{dated['date_source']}", "fr") != \
+        f"date_source_{dated['date_source']}"
+
+
+def test_search_result_without_a_date_says_date_unknown(client: FlaskClient) -> None:
+    page = soup(client.get("/?q=undated"))
+    hit = next(h for h in page.select("li.hit") if "An undated release" in h.get_text())
+    assert hit.select_one(".date-unknown").get_text() == "Date unknown"
+    assert hit.select_one("time") is None
 
 
 def test_status_page_site_choice_and_language(client: FlaskClient, db: sqlite3.Connection) -> None:
