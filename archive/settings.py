@@ -2,11 +2,15 @@
 
 Layers, each over the one before: config/pressroom.toml (the commented defaults), a user file
 (--config or PRESSROOM_CONFIG), PRESSROOM_* environment variables, command-line overrides.
+
+config/ ships inside the installed package as `archive.defaults` (pyproject.toml maps it), so
+the defaults are found through importlib.resources in a checkout, an editable install and a wheel.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import ipaddress
 import os
 import re
@@ -19,7 +23,7 @@ from urllib.parse import urlsplit
 
 from archive.errors import SettingsError
 
-DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "pressroom.toml"
+DEFAULTS_PACKAGE = "archive.defaults"
 ENV_PREFIX = "PRESSROOM_"
 ENV_RESERVED = {"PRESSROOM_CONFIG"}
 
@@ -187,8 +191,9 @@ def load_settings(
     Overrides are keyed by dotted path ("crawl.delay", "data_dir"); None values are ignored.
     """
     environ = os.environ if environ is None else environ
-    raw = read_toml(DEFAULTS_FILE)
-    sources = {key: str(DEFAULTS_FILE) for key in _leaf_paths(raw)}
+    defaults = defaults_file()
+    raw = read_toml(defaults)
+    sources = {key: str(defaults) for key in _leaf_paths(raw)}
     config_file = config_file or environ.get("PRESSROOM_CONFIG")
     if config_file:
         user_path = Path(config_file)
@@ -215,6 +220,24 @@ def load_settings(
 
 
 _MISSING = object()
+
+
+def defaults_dir() -> Path:
+    """Return the folder of the shipped defaults: config/ in a checkout, archive/defaults/ installed."""
+    try:
+        folder = importlib.resources.files(DEFAULTS_PACKAGE)
+    except ModuleNotFoundError:
+        raise SettingsError(f"the shipped defaults (package {DEFAULTS_PACKAGE}) are not installed: "
+                            "reinstall Pressroom (make install, or pip install -e .)") from None
+    if not isinstance(folder, Path):  # a zipped install: its TOML files have no path to open
+        raise SettingsError(f"the shipped defaults in {folder} are not plain files: install "
+                            "Pressroom unzipped (pip does)")
+    return folder
+
+
+def defaults_file() -> Path:
+    """Return the shipped pressroom.toml, the bottom layer of the settings."""
+    return defaults_dir() / "pressroom.toml"
 
 
 def read_toml(path: Path, kind: str = "settings") -> dict[str, Any]:

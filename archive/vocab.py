@@ -14,10 +14,9 @@ from typing import Any
 from babel import Locale
 
 from archive.errors import SettingsError
-from archive.settings import read_toml
+from archive.settings import defaults_dir, read_toml
 from archive.textnorm import fold
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 LANGUAGES = ("en", "fr", "es", "ar")
 THEMES = ("migration-governance", "counter-trafficking", "smuggling", "labour-migration",
           "border-management", "migration-health", "displacement-tracking", "emergency-response",
@@ -167,9 +166,10 @@ def term_pattern(text: str, language: str | None = None) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w]){prefix}{body}{tail}(?![\w])")
 
 
-def load_vocabulary(config_dir: Path = CONFIG_DIR,
+def load_vocabulary(config_dir: Path | None = None,
                     extra_rules: list[tuple[str, dict[str, Any]]] | None = None) -> Vocabulary:
-    """Read the vocabularies of a config folder."""
+    """Read the vocabularies of a config folder (the shipped defaults unless named)."""
+    config_dir = config_dir or defaults_dir()
     cleaning = _read(config_dir / "cleaning.toml")
     phrases = {f"{section}.{key}": {lang: list(v) for lang, v in value.items()}
                for section, table in cleaning.items() for key, value in table.items()}

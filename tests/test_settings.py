@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from archive import settings as settings_module
 from archive.errors import SettingsError
 from archive.settings import (
-    DEFAULTS_FILE,
-    ArchiveSettings,
-    CrawlSettings,
+    SECTIONS,
     SiteConfig,
-    WebSettings,
     adhoc_site,
+    defaults_file,
     load_settings,
 )
+from tests.conftest import ROOT
 
 
 def documented_keys(path: Path) -> set[str]:
@@ -32,10 +32,23 @@ def documented_keys(path: Path) -> set[str]:
 
 
 def test_every_setting_is_documented_in_the_defaults_file() -> None:
-    fields = {f.name for cls in (CrawlSettings, ArchiveSettings, WebSettings, SiteConfig)
+    fields = {f.name for cls in (*SECTIONS.values(), SiteConfig)
               for f in dataclasses.fields(cls)} - {"key"}
-    missing = (fields | {"data_dir", "log_level"}) - documented_keys(DEFAULTS_FILE)
-    assert not missing, f"settings without a comment in {DEFAULTS_FILE.name}: {sorted(missing)}"
+    missing = (fields | {"data_dir", "log_level"}) - documented_keys(defaults_file())
+    assert not missing, f"settings without a comment in {defaults_file()}: {sorted(missing)}"
+
+
+def test_the_defaults_are_read_from_the_package_that_maps_config() -> None:
+    # in a checkout (editable install) the package archive.defaults is config/ itself
+    assert defaults_file() == ROOT / "config" / "pressroom.toml"
+    settings = load_settings(environ={})
+    assert settings.sources["crawl.delay"] == str(ROOT / "config" / "pressroom.toml")
+
+
+def test_missing_shipped_defaults_are_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings_module, "DEFAULTS_PACKAGE", "archive.no_such_defaults")
+    with pytest.raises(SettingsError, match=r"archive\.no_such_defaults.*not installed.*reinstall"):
+        load_settings(environ={})
 
 
 def test_defaults_load_and_describe_the_iom_newsroom(tmp_path: Path) -> None:
