@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,6 +216,28 @@ def test_injected_server_errors_end_captured_or_failed_with_a_reason(
         assert verify_archive(catalogue, store).ok
 
 
+def wait_for_fetches(data: Path, proc: subprocess.Popen[bytes], count: int,
+                     timeout: float = 120) -> None:
+    """Wait until the crawl run of process `proc` has logged `count` fetches in the catalogue."""
+    catalogue = data / "catalogue.sqlite"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the crawl ended (exit {proc.returncode}) before it was killed"
+        done = 0
+        if catalogue.exists():
+            try:
+                with closing(sqlite3.connect(f"{catalogue.as_uri()}?mode=ro", uri=True)) as db:
+                    done = db.execute("SELECT count(*) FROM fetches JOIN runs ON runs.id = run_id"
+                                      " WHERE runs.pid = ?", (proc.pid,)).fetchone()[0]
+            except sqlite3.OperationalError:
+                pass  # the crawl is still creating the catalogue
+        if done >= count:
+            return
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail(f"the crawl logged fewer than {count} fetches in {timeout} s")
+
+
 def test_sigkill_mid_crawl_leaves_a_consistent_archive_and_the_next_run_resumes(
         sample_site: Callable[..., SampleSite], tmp_path: Path) -> None:
     site = sample_site()
@@ -226,7 +249,10 @@ def test_sigkill_mid_crawl_leaves_a_consistent_archive_and_the_next_run_resumes(
     for _ in range(3):
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.6, 2.0))
+        # kill after a number of fetches, not after a time: a loaded machine may take seconds
+        # just to start Python, and a kill before the run starts would test nothing
+        wait_for_fetches(data, proc, rng.randint(2, 20))
+        time.sleep(rng.uniform(0.0, 0.05))  # anywhere between two fetches, mid-write included
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         settings = settings_for(data)
