@@ -47,10 +47,10 @@ def clean_text_dump(capture: Capture, model: Boilerplate, vocab: Vocabulary
                  if e.lower() not in known]
     release = build_release(capture, vocab, title=dump.title, paragraphs=paragraphs,
                             language=language, published=published, country_tags=[],
-                            theme_tags=[], contacts=contacts)
+                            theme_tags=[], contacts=contacts,
+                            date_source="text" if published else None)
+    # as for HTML pages, no date found is "date unknown", not a reason to drop the release
     problem = None
     if word_count(paragraphs) < MIN_WORDS:
         problem = f"too little text ({word_count(paragraphs)} words)"
-    elif published is None:
-        problem = "no publication date"
     return release, problem

@@ -328,3 +328,21 @@ def test_strip_keeps_order_and_long_lines(case: tuple[list[str], Boilerplate]) -
             pending = next(survivors, None)
         else:
             assert model.is_boilerplate(line) or count_words(line) <= SHORT_WORDS
+
+
+def test_a_dump_without_a_date_is_a_release_with_the_date_unknown(
+        corpus: dict[str, list[str]], model: Boilerplate) -> None:
+    from archive.clean import Capture
+    from archive.clean_text import clean_text_dump
+    from archive.vocab import load_vocabulary
+
+    vocab = load_vocabulary()
+    dated = Capture(url="http://127.0.0.1/seed", site="t", body="\n".join(corpus[SEED]),
+                    content_type="text/plain")
+    release, problem = clean_text_dump(dated, model, vocab)
+    assert (problem, release.published, release.date_source) == (None, "2013-06-11", "text")
+    undated = Capture(url="http://127.0.0.1/seed", site="t", content_type="text/plain",
+                      body="\n".join(line for line in corpus[SEED] if line != "11 juin 2013"))
+    release, problem = clean_text_dump(undated, model, vocab)
+    assert (problem, release.published, release.date_source) == (None, None, None)
+    assert release.title == SEED_TITLE
