@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT=8471
+# read before any pressroom command runs: every other PRESSROOM_* variable is taken as a setting
+WEB_PORT=${PRESSROOM_DEMO_WEB_PORT:-8472}
+unset PRESSROOM_DEMO_WEB_PORT
 export PRESSROOM_CONFIG=demo/pressroom-demo.toml
 
 if ! "$PY" - "$PORT" <<'PYEOF'
@@ -45,7 +48,6 @@ echo "The archive is in .demo-data/ (WARC files in .demo-data/warc, catalogue in
 echo ".demo-data/catalogue.sqlite, index in .demo-data/index)."
 echo "Run 'make demo' again to see an incremental crawl and index update."
 echo
-WEB_PORT=${PRESSROOM_DEMO_WEB_PORT:-8472}
 echo "== search page: open http://127.0.0.1:$WEB_PORT/ (Ctrl-C stops it)"
 echo "   archive status and coverage: http://127.0.0.1:$WEB_PORT/status"
 kill $SITE_PID 2>/dev/null || true   # the search page reads the archive, not the demo site
