@@ -41,4 +41,4 @@ demo: install
 	bash demo/run.sh
 
 clean:
-	rm -rf $(VENV) .demo-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .demo-data .pytest_cache .mypy_cache .ruff_cache build
