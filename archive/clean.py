@@ -91,7 +91,7 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     body_element = select(page, rule.body if rule else None)
     raw = rule_paragraphs(body_element, rule.exclude) if body_element is not None and rule else []
     if word_count(raw) < MIN_WORDS:
-        raw = generic_paragraphs(page)
+        raw = generic_paragraphs(page, MIN_WORDS)
     text = "\n".join(raw)
     language = release_language(page.html_lang, capture.url, page.meta, f"{title}\n{text}",
                                 vocab.phrase_list("language.related"))
@@ -110,8 +110,8 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
                              vocab.phrase_list("dates.updated", language)),
         translations=_translations(page, language),
         date_source=date_source if published else None)
-    return release, _release_problem(page, rule, title, title_element, paragraphs,
-                                     release.date_source, region)
+    return release, _release_problem(page, title, title_element, paragraphs, release.date_source,
+                                     region)
 
 
 def page_markup(capture: Capture) -> str:
@@ -167,11 +167,11 @@ def drop_heading(paragraphs: list[str], title: str) -> list[str]:
     return paragraphs[start:]
 
 
-def _release_problem(page: Page, rule: PageRules | None, title: str, headline: Tag | None,
-                     paragraphs: list[str], date_source: str | None, region: Tag) -> str | None:
+def _release_problem(page: Page, title: str, headline: Tag | None, paragraphs: list[str],
+                     date_source: str | None, region: Tag) -> str | None:
     """Say why a page is not a release, or None: weigh what the page is against what it says.
 
-    A page rule's match, og:type article or a JSON-LD article type declare a release. Without
+    A page rule's date, og:type article or a JSON-LD article type declare a release. Without
     them, a home page or a page of linked headlines is a listing; og:type website is evidence
     that the page is not an article, outweighed by a date of its own, article markup around its
     headline or a long text. No date found is no reason: the release's date is then unknown.
@@ -182,7 +182,9 @@ def _release_problem(page: Page, rule: PageRules | None, title: str, headline: T
     if words < MIN_WORDS:
         return f"too little text ({words} words)"
     og_type = page.meta.get("og:type", "").lower()
-    if rule is not None or og_type == "article" or page.jsonld_types() & ARTICLE_TYPES:
+    # a page rule matches a template, and a newsroom's home and listing pages often share it:
+    # the rule declares a release only where it found the release's own date
+    if date_source == "page-rule" or og_type == "article" or page.jsonld_types() & ARTICLE_TYPES:
         return None
     url = urlsplit(page.url)
     if HOME_PATH.match(url.path) and not url.query:

@@ -233,10 +233,36 @@ def rule_paragraphs(element: Tag, exclude: tuple[str, ...]) -> list[str]:
     return [squash(p) for p in element.get_text("\n").split("\n\n")]
 
 
-def generic_paragraphs(page: Page) -> list[str]:
-    """Read the body with trafilatura, favouring precision (no menus, teasers or footers)."""
-    text = trafilatura.extract(page.html, url=page.url, favor_precision=True, include_tables=True,
-                               include_comments=False, include_images=False, deduplicate=False)
+def generic_paragraphs(page: Page, enough_words: int = 50) -> list[str]:
+    """Read the body with trafilatura, favouring precision (no menus, teasers or footers).
+
+    When precision leaves less than `enough_words` (some templates hide the article from it),
+    trafilatura's balanced mode has its say, if what it finds is prose: a menu or a list of
+    links stays short.
+    """
+    paragraphs = _trafilatura(page, favor_precision=True)
+    if word_count(paragraphs) < enough_words:
+        balanced = _trafilatura(page, favor_precision=False)
+        if prose_words(balanced) >= enough_words:
+            return balanced
+    return paragraphs
+
+
+def prose_words(paragraphs: list[str], sentence_words: int = 10) -> int:
+    """Count the words of paragraphs long enough to be prose, not menu items or link lists.
+
+    >>> prose_words(["Home", "News", "About us", "Teams reached 3,000 families displaced by the "
+    ...              "floods in the north of the country this week."])
+    16
+    """
+    counts = (word_count([paragraph]) for paragraph in paragraphs)
+    return sum(count for count in counts if count >= sentence_words)
+
+
+def _trafilatura(page: Page, favor_precision: bool) -> list[str]:
+    text = trafilatura.extract(page.html, url=page.url, favor_precision=favor_precision,
+                               include_tables=True, include_comments=False, include_images=False,
+                               deduplicate=False)
     return (text or "").split("\n")
 
 

@@ -21,7 +21,7 @@ from archive.extract import tidy_paragraphs
 from archive.projects import release_projects
 from archive.release import Contact, Release
 from archive.themes import release_themes, tagged_themes
-from archive.vocab import Vocabulary, load_vocabulary
+from archive.vocab import PageRules, Vocabulary, load_vocabulary
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 URL = "https://news.example.org/news/boats-for-fishing-families"
@@ -269,6 +269,15 @@ def test_listing_with_linked_teaser_blocks_is_not_a_release(vocab: Vocabulary) -
     assert html.count("</h2></a>") == 6
     with pytest.raises(NotARelease):
         clean_release(Capture(url=NOT_RELEASES["listing.html"], site="test", body=html), vocab)
+
+
+def test_a_page_rule_matching_a_listing_template_does_not_make_it_a_release(vocab: Vocabulary) -> None:
+    """Home and listing pages often share the article template: a rule's match is no verdict."""
+    html = (PAGES / "listing.html").read_text(encoding="utf-8")
+    html = html.replace('<meta property="og:type" content="website">', "")
+    rule = PageRules(name="newsroom", match="body", title="h1", date="time.published")
+    with pytest.raises(NotARelease, match="a listing"):
+        clean_release(Capture(url=NOT_RELEASES["listing.html"], site="test", body=html), vocab, [rule])
 
 
 # ------------------------------------------------------------------------------ inline pages

@@ -386,7 +386,7 @@ def test_markup_written_as_text_leaves_the_words_and_nothing_else(vocab: Vocabul
     html = (PAGES / "en-wordpress-post.html").read_text(encoding="utf-8")
     expected, _ = cleaned(html, vocab)
     title = "Fishing families in Zuwara get new boats and training"
-    html = html.replace(f">{title}<", f">{PAYLOAD}Flood<")                 # the <h1>
+    html = html.replace(title, f"{PAYLOAD}Flood")     # <title>, og:title and the <h1>
     html = html.replace("<p>Tripoli – ", f"<p>{PAYLOAD}Tripoli – ")       # dateline
     html = html.replace("contact Amira Ben Ali, ", f"contact {PAYLOAD}Amira Ben Ali, ")
     release, problem = cleaned(html, vocab)
