@@ -60,16 +60,15 @@ class WhooshEngine:
 
     def __init__(self, procs: int = 2, plain: bool = False) -> None:
         try:
-            from indexer.build import build_from_releases
-            from indexer.search import Searcher, SearchRequest
+            from indexer.interface import SearchRequest, build_index, open_index
         except ImportError as exc:
             raise EngineUnavailable(
                 f"Pressroom's indexer API is not importable ({exc}): the benchmark needs "
-                "indexer.build.build_from_releases and indexer.search.Searcher, SearchRequest") from exc
+                "indexer.interface's build_index, open_index and SearchRequest") from exc
         self.name = "whoosh-plain" if plain else "whoosh"
         self.procs = procs
         self.plain = plain
-        self._build, self._searcher_class, self._request = build_from_releases, Searcher, SearchRequest
+        self._build, self._open, self._request = build_index, open_index, SearchRequest
         self._searcher: Any = None
         self.indexed = 0
 
@@ -81,7 +80,7 @@ class WhooshEngine:
 
     def open(self, path: Path) -> None:
         """Open the index read-only."""
-        self._searcher = self._searcher_class(path)
+        self._searcher = self._open(path)
 
     def page(self, q: str, kind: str, limit: int = 10) -> Page:
         """Answer one results page with Pressroom's searcher (snippets and facets on)."""

@@ -23,7 +23,7 @@ KIND_FLOOR = 0.8
 
 def request_for(query: dict[str, Any]) -> Any:
     """Turn a queries.jsonl line into a SearchRequest."""
-    from indexer.search import SearchRequest
+    from indexer.interface import SearchRequest
 
     filters = {k: list(v) for k, v in query["filters"].items() if k not in ("from", "to")}
     return SearchRequest(q=query["q"], language=query.get("lang"), filters=filters,
@@ -83,12 +83,12 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from indexer.search import Searcher
+    from indexer.interface import open_index
 
     data_dir = Path(sys.argv[1])
     queries = load(Path(sys.argv[2]) if len(sys.argv) > 2 else SAMPLE / "queries.jsonl")
     path_to_id = {t["path"]: t["id"] for t in load(SAMPLE / "truth.jsonl")}
-    result = evaluate(Searcher(data_dir), queries, path_to_id)
+    result = evaluate(open_index(data_dir), queries, path_to_id)
     print(json.dumps({k: v for k, v in result.items() if k != "queries"}, indent=2))
     for row in result["queries"]:
         if row["recall@10"] < 1 or row["ndcg@10"] < 0.9:

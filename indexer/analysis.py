@@ -15,8 +15,8 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter,
 from whoosh.lang import stopwords_for_language
 
 from archive.textnorm import fold
+from indexer.interface import LANGUAGES as LANGUAGES
 
-LANGUAGES = ("en", "fr", "es", "ar")
 # combining marks (Arabic harakat, Quranic marks, decomposed Latin accents) stay inside a word:
 # they are not word characters to the regex engine, and folding removes them afterwards
 MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"

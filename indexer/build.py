@@ -35,6 +35,7 @@ from archive.warcstore import fsync_dir
 from indexer import titlewords
 from indexer.analysis import LANGUAGES
 from indexer.errors import IndexerError, IndexVersionError
+from indexer.interface import IndexStats
 from indexer.schema import build_schema, check_version, index_path, live_directory, write_version
 
 logger = logging.getLogger(__name__)
@@ -44,18 +45,6 @@ OLD_INDEX_GRACE = 600.0  # seconds a replaced folder is kept whatever its rank
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 WORKER_STOP_GRACE = 5.0  # seconds a terminated worker has to go before it is killed
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
-
-
-@dataclass
-class IndexStats:
-    """What one indexing run did."""
-
-    added: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    seconds: float = 0.0
-    rebuilt: bool = False
 
 
 def families(releases: list[dict[str, Any]]) -> dict[str, str]:
@@ -337,6 +326,23 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
             titlewords.write(directory, titlewords.title_words(r.get("title", "") for r in releases))
     stats.seconds = time.monotonic() - started
     return stats
+
+
+@dataclass(frozen=True)
+class WhooshWriter:
+    """The interface's IndexWriter: update() and rebuild() of one data directory's index."""
+
+    data_dir: Path
+    procs: int = 2
+    memory_mb: int = 1024
+
+    def update(self) -> IndexStats:
+        """Apply what changed in the archive since the last run; rebuild if there is no index."""
+        return update(self.data_dir, self.procs, self.memory_mb)
+
+    def rebuild(self) -> IndexStats:
+        """Build a fresh index from the catalogue beside the live one, then swap it in."""
+        return rebuild(self.data_dir, self.procs, self.memory_mb)
 
 
 def _catalogue_releases(data_dir: Path) -> Iterator[dict[str, Any]]:

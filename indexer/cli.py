@@ -1,4 +1,4 @@
-"""Command-line commands of the indexer: index, search."""
+"""Command-line commands of the indexer: index, search (through the interface, as any caller)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import click
 
 from archive.cli_common import common_options, lower_priority, settings_from
 from archive.errors import ArchiveError
-from indexer.build import rebuild, update
-from indexer.search import Searcher, SearchRequest
+from indexer.interface import SearchRequest, open_index, open_writer
 
 
 @click.command()
@@ -29,10 +28,8 @@ def index(full: bool, procs: int | None, config_file: str | None, data_dir: str 
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:
         lower_priority(settings.index.nice)
-        procs = procs or settings.index.procs
-        memory = settings.index.memory_mb
-        stats = (rebuild(settings.data_dir, procs, memory) if full
-                 else update(settings.data_dir, procs, memory))
+        writer = open_writer(settings, procs=procs)
+        stats = writer.rebuild() if full else writer.update()
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     if stats.rebuilt:
@@ -74,7 +71,7 @@ def search(query: tuple[str, ...], country: tuple[str, ...], theme: tuple[str, .
                             date_from=date_from, date_to=date_to, sort=sort, page=page,
                             page_size=limit, collapse=collapse)
     try:
-        result = Searcher(settings.data_dir).search(request)
+        result = open_index(settings).search(request)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

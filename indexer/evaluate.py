@@ -1,4 +1,4 @@
-"""Evaluate a parsed query into its match set and BM25F scores, vectorised with numpy.
+"""Evaluate a resolved query (indexer/query.py's tree) into its match set and BM25F scores, with numpy.
 
 A term's postings become arrays (see postings.py) and its BM25F score per posting is computed
 once per reader generation and kept in a bounded cache shared by the worker threads, so a
@@ -6,8 +6,8 @@ frequent word costs one array scatter per search rather than a Python call per d
 And, Or and Not combine boolean masks; scores add up as Whoosh's matchers add them (the sum of
 the matching terms' scores, times each query node's boost). Exact phrases are checked on
 cached (document, position) keys: the first word's keys, the second's shifted back by one,
-and so on, intersected. What is neither (ranges, sloppy phrases) falls back to walking a
-Whoosh matcher for its match set.
+and so on, intersected. Facet values and date ranges come from the generation's bitsets
+and date column (facets.py). Nothing walks a Whoosh matcher.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pickle import loads
 from typing import Any
 
 import numpy as np
-from whoosh import query as wq
 
 from indexer.errors import SearchTimeout
 from indexer.facets import FacetIndex, Mask, bits_to_mask
@@ -35,7 +34,19 @@ from indexer.postings import (
     leaf_postings,
     segment_key,
 )
-from indexer.schema import FACETS
+from indexer.query import (
+    And,
+    AndMaybe,
+    AndNot,
+    DateRange,
+    Facet,
+    Node,
+    Not,
+    Nothing,
+    Or,
+    Phrase,
+    Term,
+)
 
 B = 0.75                          # Whoosh's BM25F defaults, so scores match its own ranking
 K1 = 1.2
@@ -100,36 +111,38 @@ class Evaluator:
         self.size = facets.size
         self.live = facets.live_mask
 
-    def evaluate(self, query: Any) -> Evaluation:
+    def evaluate(self, query: Node) -> Evaluation:
         """Return the query's match mask over live documents and its scores."""
         result = self._node(query)
         return Evaluation(result.mask & self.live, result.scores)
 
     # -- query nodes ------------------------------------------------------------------------------
-    def _node(self, node: Any) -> Evaluation:
+    def _node(self, node: Node) -> Evaluation:
         if time.monotonic() > self.deadline:
             raise SearchTimeout("the search took too long: make the query more specific")
-        boost = float(getattr(node, "boost", 1.0))
-        if isinstance(node, wq.Term):
-            return self._term(node.fieldname, node.text, boost)
-        if isinstance(node, wq.Phrase) and node.slop == 1:
-            return self._phrase(node.fieldname, list(node.words), boost)
-        if isinstance(node, wq.And):
-            return self._combine([self._node(c) for c in node.subqueries], all_of=True, boost=boost)
-        if isinstance(node, wq.Or) and not getattr(node, "minmatch", 0):
-            return self._combine([self._node(c) for c in node.subqueries], all_of=False, boost=boost)
-        if isinstance(node, wq.AndNot):
-            positive, negative = self._node(node.a), self._node(node.b)
-            return Evaluation(positive.mask & ~negative.mask, _scaled(positive.scores, boost))
-        if isinstance(node, wq.AndMaybe):
-            required, optional = self._node(node.a), self._node(node.b)
+        if isinstance(node, Term):
+            return self._term(str(node.field), node.text, node.boost)
+        if isinstance(node, Facet):
+            return self._facet(node.field, node.value, node.boost)
+        if isinstance(node, Phrase):
+            return self._phrase(str(node.field), list(node.words), node.boost)
+        if isinstance(node, (And, Or)):
+            return self._combine([self._node(c) for c in node.children], all_of=isinstance(node, And),
+                                 boost=node.boost)
+        if isinstance(node, AndNot):
+            positive, negative = self._node(node.positive), self._node(node.negative)
+            return Evaluation(positive.mask & ~negative.mask, _scaled(positive.scores, node.boost))
+        if isinstance(node, AndMaybe):
+            required, optional = self._node(node.required), self._node(node.optional)
             scores = _add(required.scores, optional.scores)
-            return Evaluation(required.mask, _scaled(scores, boost))
-        if isinstance(node, wq.Not):
-            return Evaluation(~self._node(node.query).mask, None)
-        if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
+            return Evaluation(required.mask, _scaled(scores, node.boost))
+        if isinstance(node, Not):
+            return Evaluation(~self._node(node.child).mask, None)
+        if isinstance(node, DateRange):
+            return Evaluation(self.facets.date_mask(node.start, node.end), None)
+        if isinstance(node, Nothing):
             return Evaluation(np.zeros(self.size, dtype=np.bool_), None)
-        return self._walk(node, boost)
+        raise TypeError(f"{node!r} cannot be evaluated: resolve the query first (resolve.py)")
 
     def _combine(self, parts: list[Evaluation], all_of: bool, boost: float) -> Evaluation:
         if not parts:
@@ -145,12 +158,13 @@ class Evaluator:
             scores = _add(scores, part.scores)
         return Evaluation(mask, _scaled(scores, boost))
 
-    def _term(self, fieldname: str, text: Any, boost: float) -> Evaluation:
+    def _facet(self, fieldname: str, value: str, boost: float) -> Evaluation:
+        """A facet value's documents, each scoring the boost (as Whoosh scores unscorable fields)."""
+        mask = bits_to_mask(self.facets.values.get(fieldname, {}).get(value, 0), self.size)
+        return Evaluation(mask, np.where(mask, np.float32(boost), np.float32(0)))
+
+    def _term(self, fieldname: str, text: str, boost: float) -> Evaluation:
         mask = np.zeros(self.size, dtype=np.bool_)
-        if fieldname in FACETS:
-            value = text.decode("utf-8") if isinstance(text, bytes) else text
-            mask = bits_to_mask(self.facets.values.get(fieldname, {}).get(value, 0), self.size)
-            return Evaluation(mask, np.where(mask, np.float32(boost), np.float32(0)))
         ids, term_scores = self.scored(fieldname, text)
         scores = np.zeros(self.size, dtype=np.float32)
         mask[ids] = True
@@ -171,22 +185,6 @@ class Evaluator:
         for word in dict.fromkeys(words):
             scores = _add(scores, self._term(fieldname, word, 1.0).scores)
         return Evaluation(mask, _scaled(scores, boost))
-
-    def _walk(self, node: Any, boost: float) -> Evaluation:
-        """Walk a Whoosh matcher (ranges, sloppy phrases): one step per matching document."""
-        docs: list[int] = []
-        for subsearcher, offset in self.searcher.leaf_searchers():
-            matcher = node.matcher(subsearcher, self.searcher.boolean_context())
-            count = 0
-            while matcher.is_active():
-                docs.append(matcher.id() + offset)
-                matcher.next()
-                count += 1
-                if count & 2047 == 0 and time.monotonic() > self.deadline:
-                    raise SearchTimeout("the search took too long: make the query more specific")
-        mask = np.zeros(self.size, dtype=np.bool_)
-        mask[np.asarray(docs, dtype=np.int64)] = True
-        return Evaluation(mask, None)
 
     # -- cached term data -------------------------------------------------------------------------
     def scored(self, fieldname: str, text: Any) -> tuple[IntArray, FloatArray]:

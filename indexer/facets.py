@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.schema import FACETS
+from indexer import fastpath
+from indexer.interface import FACETS
 
+NUMBER_COLUMN = ("_dbfile", "_basepos", "_count", "_fixedlen", "_typecode")   # read in one go
 Mask = npt.NDArray[np.bool_]
 
 
@@ -60,7 +62,7 @@ def _date_column(leaves: list[tuple[Any, int]], size: int) -> Any:
         count = leaf.doc_count_all()
         stored = _raw_numbers(column, count)
         if stored is None:
-            dates[offset:offset + count] = [int(column[d]) for d in range(count)]
+            dates[offset:offset + count] = _numbers_by_document(column, count)
             continue
         # translate each distinct stored value once (a few thousand days, not every document)
         distinct, where = np.unique(stored, return_inverse=True)
@@ -73,14 +75,19 @@ def _date_column(leaves: list[tuple[Any, int]], size: int) -> Any:
 def _raw_numbers(column: Any, count: int) -> Any:
     """A Whoosh numeric column's stored values in one read, or None if it is not one."""
     inner = getattr(column, "_reader", column)
-    parts = ("_dbfile", "_basepos", "_count", "_fixedlen", "_typecode")
-    if not all(hasattr(inner, name) for name in parts) or inner._typecode not in "bBhHiIlLqQ":
+    if not all(hasattr(inner, name) for name in NUMBER_COLUMN) or inner._typecode not in "bBhHiIlLqQ":
         return None
     raw = inner._dbfile.get(inner._basepos, inner._count * inner._fixedlen)
     values = np.frombuffer(bytes(raw), dtype=np.dtype(inner._typecode).newbyteorder(">"))
     default = np.full(count, inner._default, dtype=np.int64)
     default[:min(count, len(values))] = values[:count]
     return default
+
+
+def _numbers_by_document(column: Any, count: int) -> list[int]:
+    """The slow way, through Whoosh's column API (another codec, or changed internals)."""
+    fastpath.fall_back("dates, one document at a time")
+    return [int(column[d]) for d in range(count)]
 
 
 def from_bits(bits: int) -> list[int]:
@@ -155,12 +162,16 @@ class FacetIndex:
         if date_from or date_to:
             low = int((date_from or "0000-01-01").replace("-", ""))
             high = int((date_to or "9999-12-31").replace("-", ""))
-            start = int(np.searchsorted(self.dates_sorted, low, side="left"))
-            end = int(np.searchsorted(self.dates_sorted, high, side="right"))
-            inside = np.zeros(self.size, dtype=np.bool_)
-            inside[self.docs_by_date[start:end]] = True
-            bits &= mask_to_bits(inside)
+            bits &= mask_to_bits(self.date_mask(low, high))
         return bits
+
+    def date_mask(self, low: int, high: int) -> Mask:
+        """The documents published from `low` to `high` inclusive (yyyymmdd; undated: 0)."""
+        start = int(np.searchsorted(self.dates_sorted, low, side="left"))
+        end = int(np.searchsorted(self.dates_sorted, high, side="right"))
+        inside = np.zeros(self.size, dtype=np.bool_)
+        inside[self.docs_by_date[start:end]] = True
+        return inside
 
     def counts(self, match: int) -> dict[str, list[tuple[str, int]]]:
         """Count every facet value within a match set, largest first."""

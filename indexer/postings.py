@@ -3,8 +3,9 @@
 Whoosh walks postings one document per Python call; at 100,000 documents that walk is most of
 a search's time. Here a term's postings come out of each segment block by block (one unpickle
 and one cumulative sum per block of up to 128 documents) as arrays of global document numbers
-and weights, and a segment's field lengths as one array. Codecs other than
-Whoosh 3's fall back to the matcher walk, slower but the same result.
+and weights, and a segment's field lengths as one array. Where those private parts of
+Whoosh 3's codec are missing (W3_MATCHER, LENGTH_COLUMN), the matcher walk answers the same,
+slower, and fastpath.py says so.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ import numpy as np
 import numpy.typing as npt
 from whoosh.util.numeric import byte_to_length
 
+from indexer import fastpath
+
+# the private parts of Whoosh 3's codec read here: a block of postings, a column of lengths
+W3_MATCHER = ("_read_data", "_read_values", "_next_block", "_atend", "_blocklength", "_byteids",
+              "_data", "_values")
+LENGTH_COLUMN = ("_dbfile", "_basepos", "_count", "_fixedlen")
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 IntArray = npt.NDArray[np.int64]
@@ -80,8 +87,7 @@ def combine(parts: list[tuple[TermPostings, int]]) -> TermPostings:
 
 
 def _is_w3(matcher: Any) -> bool:
-    return all(hasattr(matcher, name) for name in ("_read_data", "_next_block", "_blocklength",
-                                                   "_byteids", "_data"))
+    return all(hasattr(matcher, name) for name in W3_MATCHER)
 
 
 def _read_blocks(matcher: Any, offset: int, ids: list[IntArray], weights: list[FloatArray],
@@ -109,6 +115,7 @@ def _read_blocks(matcher: Any, offset: int, ids: list[IntArray], weights: list[F
 
 def _walk_matcher(matcher: Any, offset: int, ids: list[IntArray], weights: list[FloatArray],
                   values: list[bytes] | None) -> None:
+    fastpath.fall_back("postings, one document at a time")
     found: list[int] = []
     found_weights: list[float] = []
     while matcher.is_active():
@@ -132,6 +139,12 @@ def leaf_lengths(reader: Any, fieldname: str) -> FloatArray:
         result = np.zeros(count, dtype=np.float32)
         result[:len(raw)] = _LENGTH_OF_BYTE[raw[:count]]
         return result
+    return _lengths_by_document(reader, fieldname, count)
+
+
+def _lengths_by_document(reader: Any, fieldname: str, count: int) -> FloatArray:
+    """The slow way, one call per document (another codec, or changed Whoosh internals)."""
+    fastpath.fall_back("field lengths, one document at a time")
     return np.asarray([reader.doc_field_length(d, fieldname) or 0 for d in range(count)],
                       dtype=np.float32)
 
@@ -148,8 +161,7 @@ def _length_column(reader: Any, fieldname: str) -> tuple[Any, int, int] | None:
     column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
         return None
-    parts = ("_dbfile", "_basepos", "_count", "_fixedlen")
-    if not all(hasattr(column, name) for name in parts) or column._fixedlen != 1:
+    if not all(hasattr(column, name) for name in LENGTH_COLUMN) or column._fixedlen != 1:
         return None
     return column._dbfile, column._basepos, column._count
 

@@ -1,50 +1,152 @@
-"""The public query language, bounded before it runs.
+"""The public query language: our own syntax tree, parsed from text and bounded before it runs.
 
-Words, "phrases", AND/OR/NOT and -word, parentheses, field prefixes for the facets
-(country:LY theme:smuggling project:START language:fr year:2013 site:iom) and title:, date
-ranges (published:[2011-01-01 TO 2015-12-31]), and word* with 3+ letters before the star.
-Whatever would make a query slow is refused with a message saying what to change.
+    migrants border             both words, in a title or body (every language, or the one asked)
+    "coast guards rescued"      the exact phrase
+    migrants OR refugees        either; AND and NOT likewise, in capitals. NOT binds first,
+                                then AND, then OR, then words side by side (which must all match)
+    -word  -"phrase"  -(a b)    without it; +word requires it, and the other words then only rank
+    (Libya OR Niger) returnees  parentheses group, at most 8 deep
+    country:LY  countries:LY  theme:smuggling  themes:...  project:START  language:fr  lang:fr
+    year:2013  site:iom         a facet value; country:(LY OR NE) for one of several
+    title:Zuwara  title:"..."  title:(a OR b)       in titles only
+    published:[2011-01-01 TO 2015-12-31]  date:[2011-01-01 TO]   dates, either end open
+    migra*                      words that start so, with 3+ letters before the *
+    migrants^2                  weigh a word (a phrase, a group) more
+
+Words are analysed for each language searched: case, accents and elision folded, stop words
+dropped, stems taken. A - or + counts only at the start of a word ("Guinea-Bissau" is one
+word); an unknown name before a colon is a word (foo:bar is foo bar). Whatever would make a
+query slow is refused with a message saying what to change: see check_bounds() and
+indexer/resolve.py, which turns this tree into the index's terms.
+
+The tree: Term, Phrase, Prefix (text, field), Facet (field, value), DateRange, And, Or, Not,
+AndNot (positive, negative), AndMaybe (required, optional) and Nothing. A parsed tree's
+fields are None (every text field), "title" or a facet; a resolved tree's are index fields.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TypeAlias
 
-from whoosh import query as wq
-from whoosh.qparser import (
-    FieldsPlugin,
-    GroupPlugin,
-    MultifieldParser,
-    OperatorsPlugin,
-    PhrasePlugin,
-    PlusMinusPlugin,
-    RangePlugin,
-    SingleQuotePlugin,
-    WhitespacePlugin,
-    WildcardPlugin,
-)
-from whoosh.qparser.syntax import AndGroup, OrGroup
-
-from indexer.analysis import LANGUAGES
 from indexer.errors import QueryError
-from indexer.schema import FACETS, text_fields
+from indexer.interface import FACET_DEFINITIONS
 
 MAX_LENGTH = 500
 MAX_CLAUSES = 64
 MAX_DEPTH = 8
 MAX_EXPANSIONS = 100
 MIN_PREFIX = 3
-CONCEPT_BOOST = 1.5
-FIELD_NAMES = {"country": "country", "countries": "country", "theme": "theme", "themes": "theme",
-               "project": "project", "language": "language", "lang": "language", "year": "year",
-               "site": "site"}
-PREFIX = re.compile(r'("[^"]*")|\b([A-Za-z]+):')
-DATE_RANGE = re.compile(r"\b(?:published|date):\[\s*(\d{4}-\d{2}-\d{2})?\s+TO\s+(\d{4}-\d{2}-\d{2})?\s*\]",
-                        re.I)
-TITLE_FIELD = re.compile(r'\btitle:("[^"]*"|[^\s()"]+)')
+FIELD_NAMES = {name: facet.name for facet in FACET_DEFINITIONS
+               for name in (facet.name, *facet.aliases)}
+FIELD_NAMES["title"] = "title"
+DATE_FIELDS = ("published", "date")
+OPEN_START, OPEN_END = 19000101, 29991231     # the dates an open range stands for
+OPERATORS = ("AND", "OR", "NOT")
 
 
+# -- the tree -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    """A word: as typed when parsed; one analysed token of one index field when resolved."""
+
+    text: str
+    field: str | None = None
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words that must follow one another (parsed: as typed; resolved: analysed tokens)."""
+
+    words: tuple[str, ...]
+    field: str | None = None
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """Every word that starts with `text` (resolve.expand() replaces it by those words)."""
+
+    text: str
+    field: str | None = None
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A facet value (a field filter): country LY; scored as `boost` where it matches."""
+
+    field: str
+    value: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Releases published from `start` to `end` inclusive (yyyymmdd); does not score."""
+
+    start: int = OPEN_START
+    end: int = OPEN_END
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class And:
+    """Every child matches; the scores add up, times the boost."""
+
+    children: tuple[Node, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Or:
+    """Any child matches; the matching children's scores add up, times the boost."""
+
+    children: tuple[Node, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Not:
+    """Every document the child does not match; does not score."""
+
+    child: Node
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class AndNot:
+    """What `positive` matches unless `negative` does (-word); scored by `positive`."""
+
+    positive: Node
+    negative: Node
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class AndMaybe:
+    """What `required` matches (+word); `optional` adds to the score where it matches too."""
+
+    required: Node
+    optional: Node
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Nothing:
+    """Matches no document (a word made only of stop words, a prefix no word has)."""
+
+    boost: float = 1.0
+
+
+NOTHING = Nothing()
+Node: TypeAlias = Term | Phrase | Prefix | Facet | DateRange | And | Or | Not | AndNot | AndMaybe | Nothing
+
+
+# -- bounds ---------------------------------------------------------------------------------------
 def check_bounds(text: str) -> None:
     """Refuse queries that are too long, too deep, or that would expand without limit."""
     if len(text) > MAX_LENGTH:
@@ -71,87 +173,348 @@ def check_bounds(text: str) -> None:
         raise QueryError(f"the query has {clauses} words and operators; the limit is {MAX_CLAUSES}")
 
 
-def parse_query(text: str, language: str | None, schema: Any, reader: Any,
-                any_word: bool = False) -> Any:
-    """Parse a public query into a bounded Whoosh query over one language's fields or all."""
-    check_bounds(text)
-    prepared = _rewrite(text)
-    group = OrGroup.factory(0.9) if any_word else AndGroup
-    parser = MultifieldParser(text_fields(language), schema, group=group, plugins=[
-        WhitespacePlugin(), SingleQuotePlugin(), FieldsPlugin(), WildcardPlugin(), PhrasePlugin(),
-        RangePlugin(), GroupPlugin(), OperatorsPlugin(), PlusMinusPlugin()])
-    try:
-        parsed = parser.parse(prepared)
-    except Exception as exc:  # whoosh raises assorted errors for malformed input
-        raise QueryError(f"the query could not be read: {exc}") from None
-    parsed = _bound(parsed, reader)
-    leaves = sum(1 for _ in parsed.leaves())
-    if leaves > MAX_CLAUSES * len(text_fields(language)):
-        raise QueryError(f"the query expands to {leaves} terms; simplify it")
-    return parsed
-
-
-def plain_query(units: list[tuple[str, list[tuple[str, str]]]], language: str | None, schema: Any,
-                reader: Any, any_word: bool = False) -> Any:
-    """Build the query of plain words: each unit is its words, or a facet value it names."""
-    check_bounds(" ".join(unit for unit, _ in units))
-    parser = MultifieldParser(text_fields(language), schema, group=AndGroup)
-    clauses = []
-    for unit, named in units:
-        text = f'"{unit}"' if " " in unit else unit
-        words = parser.parse(text)
-        concepts = [wq.Term(facet, value, boost=CONCEPT_BOOST) for facet, value in named]
-        clauses.append(wq.Or([words, *concepts]) if concepts else words)
-    combined = wq.Or(clauses, scale=0.9) if any_word else wq.And(clauses)
-    return _bound(combined, reader)
-
-
-def _rewrite(text: str) -> str:
-    """Map the public field names to the index's: title: to every title field, dates to pubdate."""
-    def date_range(match: re.Match[str]) -> str:
-        start = (match.group(1) or "1900-01-01").replace("-", "")
-        end = (match.group(2) or "2999-12-31").replace("-", "")
-        return f"pubdate:[{start} TO {end}]"
-
-    text = DATE_RANGE.sub(date_range, text)
-    text = TITLE_FIELD.sub(lambda m: "(" + " OR ".join(f"title_{lang}:{m.group(1)}"
-                                                      for lang in LANGUAGES) + ")", text)
-
-    def field(match: re.Match[str]) -> str:
-        if match.group(1):
-            return match.group(1)
-        name = match.group(2).lower()
-        if name in FIELD_NAMES:
-            return f"{FIELD_NAMES[name]}:"
-        if name.startswith(("title_", "body_", "pubdate")) or name in FACETS:
-            return match.group(0)
-        return f"{match.group(2)} "  # not a field: keep the word, drop the colon
-    return PREFIX.sub(field, text)
-
-
-def _bound(node: Any, reader: Any) -> Any:
-    """Replace prefix queries by at most MAX_EXPANSIONS terms; refuse wider ones."""
-    if isinstance(node, (wq.Prefix, wq.Wildcard)):
-        prefix = node.text.rstrip("*")
-        terms = []
-        for term in reader.expand_prefix(node.fieldname, prefix):
-            terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if len(terms) > MAX_EXPANSIONS:
-                raise QueryError(f"too many words start with {prefix!r}: add letters before the *")
-        return wq.Or([wq.Term(node.fieldname, t) for t in terms]) if terms else wq.NullQuery
-    if isinstance(node, wq.Every):
-        raise QueryError("a query cannot match every document: use filters, or leave it empty")
-    children = getattr(node, "subqueries", None)
-    if children is not None:
-        node.subqueries = [_bound(child, reader) for child in children]
-    child = getattr(node, "child", None)
-    if child is not None:
-        node.child = _bound(child, reader)
-    return node
-
-
 def plain_words(text: str) -> list[str]:
     """Return the words of a query that uses no operators, phrases or fields (else [])."""
     if re.search(r'["():*]|\b(AND|OR|NOT)\b|(^|\s)[-+]', text):
         return []
     return text.split()
+
+
+# -- parsing --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Close:
+    """A closing parenthesis, with the ^boost that follows it."""
+
+    boost: float
+
+
+@dataclass(frozen=True)
+class _FieldOpen:
+    """A field name whose value is the group that follows (country:(LY OR NE))."""
+
+    field: str
+
+
+@dataclass
+class _Group:
+    """A parenthesised part while parsing: its items, the field it sets, its boost."""
+
+    items: list[Item]
+    field: str | None = None
+    boost: float = 1.0
+
+
+Token: TypeAlias = Node | str | _Close | _FieldOpen   # str: "(", AND, OR, NOT, required, banned
+Item: TypeAlias = Node | str | _Group
+
+_SIGNS = {"+": "required", "-": "banned"}
+_WORD_END = re.compile(r'[\s()"]')
+_BOOST = re.compile(r"\^(\d+(?:\.\d+)?|\.\d+)$")
+_FIELD = re.compile(r"([A-Za-z]+):")
+_RANGE_START = re.compile(r"(published|date):\[", re.I)
+_RANGE = re.compile(r"\s*(?:(\S+)\s+)?TO(?:\s+(\S+))?\s*", re.I)
+_SLOP = re.compile(r"~\d*")
+
+
+def parse(text: str) -> Node:
+    """Parse the public syntax into a tree (fields None, "title" or facets; words as typed).
+
+    Odd input is passed over (a stray quote, operator or parenthesis); QueryError only for
+    what cannot be honoured: a date range that cannot be read, proximity (~N), a * inside a
+    word. check_bounds() comes first, for length, depth and prefixes.
+
+    >>> render(parse('Libya migrants -country:LY'))
+    '((Libya migrants) -country:LY)'
+    """
+    root = _Group([])
+    stack = [root]
+    field: str | None = None        # a field prefix waiting for its group
+    for token in _scan(text):
+        if token == "(":
+            group = _Group([], field)
+            stack[-1].items.append(group)
+            stack.append(group)
+            field = None
+        elif isinstance(token, _Close):
+            if len(stack) > 1:
+                stack.pop().boost = token.boost
+        elif isinstance(token, _FieldOpen):
+            field = token.field
+        else:
+            stack[-1].items.append(token)
+    return _sequence(root, None)
+
+
+def _scan(text: str) -> list[Token]:
+    """Split the text into parentheses, field prefixes, operators, signs and leaves."""
+    tokens: list[Token] = []
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if char.isspace():
+            at += 1
+        elif char == "(":
+            tokens.append("(")
+            at += 1
+        elif char == ")":
+            boost, at = _boost_after(text, at + 1)
+            tokens.append(_Close(boost))
+        elif char == '"':
+            at = _scan_phrase(text, at, None, tokens)
+        else:
+            at = _scan_word(text, at, tokens)
+    return tokens
+
+
+def _scan_word(text: str, at: int, tokens: list[Token]) -> int:
+    end = _word_end(text, at)
+    chunk = text[at:end]
+    if chunk in OPERATORS:
+        tokens.append(chunk)
+        return end
+    signs = len(chunk) - len(chunk.lstrip("+-"))
+    if signs:
+        at += signs
+        if at == end and (end == len(text) or text[end] not in '("'):
+            return end              # a lone dash is punctuation ("Libya - migrants")
+        tokens.append(_SIGNS[chunk[signs - 1]])
+        if at == end:
+            return end
+    ranged = _RANGE_START.match(text, at)
+    if ranged:
+        return _scan_range(text, at, ranged, tokens)
+    named = _FIELD.match(text, at, end)
+    if named:
+        name = named.group(1).lower()
+        if name not in FIELD_NAMES:
+            tokens.append(Term(named.group(1)))     # not a field: the name is a word
+            return named.end()
+        value, field = named.end(), FIELD_NAMES[name]
+        if value < end:
+            tokens.append(_word(text[value:end], field))
+            return end
+        if end < len(text) and text[end] == "(":
+            tokens.append(_FieldOpen(field))
+            return end
+        if end < len(text) and text[end] == '"':
+            return _scan_phrase(text, end, field, tokens)
+    tokens.append(_word(text[at:end], None))
+    return end
+
+
+def _word_end(text: str, at: int) -> int:
+    found = _WORD_END.search(text, at)
+    return found.start() if found else len(text)
+
+
+def _scan_phrase(text: str, at: int, field: str | None, tokens: list[Token]) -> int:
+    close = text.find('"', at + 1)
+    if close < 0:
+        return at + 1               # an unmatched quote is passed over
+    words = tuple(text[at + 1:close].split())
+    after = close + 1
+    slop = _SLOP.match(text, after)
+    if slop:
+        raise QueryError(f'"{" ".join(words)}"{slop.group(0)}: proximity (~) is not supported; '
+                         "search the exact phrase, or the words")
+    boost, after = _boost_after(text, after)
+    if field in (None, "title"):
+        tokens.append(Phrase(words, field, boost))
+    else:
+        tokens.append(Facet(str(field), " ".join(words), boost))
+    return after
+
+
+def _scan_range(text: str, at: int, start: re.Match[str], tokens: list[Token]) -> int:
+    name = start.group(1).lower()
+    close = text.find("]", start.end())
+    example = f"{name}:[2011-01-01 TO 2015-12-31]"
+    if close < 0:
+        raise QueryError(f"{name}:[ has no closing ]: write {example}")
+    inside = _RANGE.fullmatch(text, start.end(), close)
+    if not inside:
+        raise QueryError(f"{text[at:close + 1]!r} is not a date range: write {example}")
+    tokens.append(DateRange(_day(inside.group(1), name, example, OPEN_START),
+                            _day(inside.group(2), name, example, OPEN_END)))
+    return close + 1
+
+
+def _day(value: str | None, name: str, example: str, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        datetime.date.fromisoformat(value)
+        valid = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
+    except ValueError:
+        valid = False
+    if not valid:
+        raise QueryError(f"{name}:[...] takes dates as YYYY-MM-DD, not {value!r}: write {example}")
+    return int(value.replace("-", ""))
+
+
+def _boost_after(text: str, at: int) -> tuple[float, int]:
+    """Read a ^number right after a phrase or a group."""
+    if at < len(text) and text[at] == "^":
+        end = _word_end(text, at)
+        found = _BOOST.fullmatch(text, at, end)
+        if found:
+            return float(found.group(1)), end
+    return 1.0, at
+
+
+def _word(chunk: str, field: str | None) -> Node:
+    """A word, prefix or facet value, with its ^boost."""
+    boost = 1.0
+    weighed = _BOOST.search(chunk)
+    if weighed and weighed.start() > 0:
+        boost, chunk = float(weighed.group(1)), chunk[:weighed.start()]
+    if "*" in chunk:
+        if chunk.index("*") != len(chunk) - 1:
+            raise QueryError(f"{chunk!r}: * can only end a word, as in {chunk.split('*')[0]}*")
+        return Prefix(chunk[:-1], field, boost)
+    if field in (None, "title"):
+        return Term(chunk, field, boost)
+    return Facet(str(field), chunk, boost)
+
+
+def _sequence(group: _Group, field: str | None) -> Node:
+    """Turn a group's items into a node: signs first, then NOT, AND and OR, the rest all of."""
+    field = group.field or field
+    parts: dict[str, list[Node | str]] = {"required": [], "optional": [], "banned": []}
+    target = "optional"
+    for item in group.items:
+        if item in ("required", "banned"):
+            target = str(item)
+            continue
+        if isinstance(item, _Group):
+            item = _sequence(item, field)
+        elif field and not isinstance(item, str):
+            item = _with_field(item, field)
+        parts[target].append(item)
+        target = "optional"
+    node: Node = _operators(parts["optional"], group.boost)
+    if parts["required"]:
+        node = AndMaybe(_operators(parts["required"], 1.0), node)
+    if parts["banned"]:
+        node = AndNot(node, Or(tuple(_operators([item], 1.0) for item in parts["banned"])))
+    return node
+
+
+def _with_field(node: Node, field: str) -> Node:
+    """Give a leaf without a field of its own the field of the group around it."""
+    if isinstance(node, (Term, Phrase, Prefix)) and node.field is None:
+        if field == "title" or isinstance(node, Prefix):
+            return replace(node, field=field)
+        text = node.text if isinstance(node, Term) else " ".join(node.words)
+        return Facet(field, text, node.boost)
+    return node
+
+
+def _operators(items: list[Node | str], boost: float) -> Node:
+    """NOT binds first, then AND, then OR; what is left side by side must all match.
+
+    An operator with nothing on one side is passed over.
+    """
+    found: list[Node] = []
+    at = 0
+    while at < len(items):
+        node, at = _any_of(items, at)
+        if node is None:
+            at += 1
+        else:
+            found.append(node)
+    return And(tuple(found), boost)
+
+
+def _any_of(items: list[Node | str], at: int) -> tuple[Node | None, int]:
+    first, at = _all_of(items, at)
+    if first is None:
+        return None, at
+    options = [first]
+    while at < len(items) and items[at] == "OR":
+        more, after = _all_of(items, at + 1)
+        if more is None:
+            at += 1
+            continue
+        options.append(more)
+        at = after
+    return (Or(tuple(options)) if len(options) > 1 else first), at
+
+
+def _all_of(items: list[Node | str], at: int) -> tuple[Node | None, int]:
+    first, at = _negated(items, at)
+    if first is None:
+        return None, at
+    required = [first]
+    while at < len(items) and items[at] == "AND":
+        more, after = _negated(items, at + 1)
+        if more is None:
+            at += 1
+            continue
+        required.append(more)
+        at = after
+    return (And(tuple(required)) if len(required) > 1 else first), at
+
+
+def _negated(items: list[Node | str], at: int) -> tuple[Node | None, int]:
+    if at >= len(items):
+        return None, at
+    item = items[at]
+    if item == "NOT":
+        inner, after = _negated(items, at + 1)
+        return (Not(inner), after) if inner is not None else (None, at + 1)
+    if isinstance(item, str):
+        return None, at
+    return item, at + 1
+
+
+# -- rendering ------------------------------------------------------------------------------------
+def render(node: Node) -> str:
+    """Write a tree back in the public syntax (parse(render(tree)) means the same).
+
+    >>> render(Or((Term("Libya"), Facet("country", "LY", 2.0))))
+    '(Libya OR country:LY^2)'
+    """
+    if isinstance(node, (Term, Prefix)):
+        text = node.text + ("*" if isinstance(node, Prefix) else "")
+        return _fielded(node.field, text, node.boost)
+    if isinstance(node, Phrase):
+        return _fielded(node.field, '"' + " ".join(node.words) + '"', node.boost)
+    if isinstance(node, Facet):
+        value = f'"{node.value}"' if _WORD_END.search(node.value) else node.value
+        return _fielded(node.field, value, node.boost)
+    if isinstance(node, DateRange):
+        low = "" if node.start == OPEN_START else _iso(node.start) + " "
+        high = "" if node.end == OPEN_END else " " + _iso(node.end)
+        return f"published:[{low}TO{high}]"
+    if isinstance(node, (And, Or)) and len(node.children) == 1 and node.boost == 1.0:
+        return render(node.children[0])
+    if isinstance(node, (And, Or)):
+        joint = " OR " if isinstance(node, Or) else " "
+        return _boosted("(" + joint.join(render(c) for c in node.children) + ")", node.boost)
+    if isinstance(node, Not):
+        return "NOT " + render(node.child)
+    if isinstance(node, AndNot):
+        return f"({render(node.positive)} -{_atom(node.negative)})"
+    if isinstance(node, AndMaybe):
+        return f"(+{_atom(node.required)} {render(node.optional)})"
+    return "()"
+
+
+def _atom(node: Node) -> str:
+    """A node as one unit, for a sign to apply to (-NOT a would be the word NOT)."""
+    text = render(node)
+    return f"({text})" if text.startswith("NOT ") else text
+
+
+def _fielded(field: str | None, text: str, boost: float) -> str:
+    return _boosted(f"{field}:{text}" if field else text, boost)
+
+
+def _boosted(text: str, boost: float) -> str:
+    return text if boost == 1.0 else f"{text}^{boost:g}"
+
+
+def _iso(day: int) -> str:
+    text = f"{day:08d}"
+    return f"{text[:4]}-{text[4:6]}-{text[6:]}"

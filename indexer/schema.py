@@ -1,8 +1,9 @@
 """The index schema, its version, and where an index lives in the data directory.
 
 Text goes to one title and one body field per language, each with that language's analyzer,
-titles weighing more. Facets are keyword fields. The schema version is written beside the
-index; an index of another version is refused with the command that rebuilds it.
+titles weighing more (resolve.text_fields() names them). The facets, declared in
+interface.FACETS, are keyword fields. The schema version is written beside the index; an
+index of another version is refused with the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from indexer.analysis import LANGUAGES, language_analyzer, plain_analyzer
 from indexer.errors import IndexMissing, IndexVersionError
+from indexer.interface import FACETS as FACETS
+from indexer.resolve import text_fields as text_fields
 
 SCHEMA_VERSION = 2   # 2: Arabic words with harakat are one token
 VERSION_FILE = "PRESSROOM_SCHEMA"
 TITLE_BOOST = 2.5
-FACETS = ("country", "theme", "project", "language", "year", "site")
 
 
 def build_schema(single_analyzer: bool = False) -> Schema:
@@ -47,12 +49,6 @@ def build_schema(single_analyzer: bool = False) -> Schema:
         fields[f"title_{language}"] = TEXT(analyzer=analyzer, field_boost=TITLE_BOOST, phrase=True)
         fields[f"body_{language}"] = TEXT(analyzer=analyzer, phrase=True)
     return Schema(**fields)
-
-
-def text_fields(language: str | None = None) -> list[str]:
-    """Return the title and body fields of one language, or of all of them."""
-    languages = [language] if language in LANGUAGES else list(LANGUAGES)
-    return [f"{kind}_{lang}" for lang in languages for kind in ("title", "body")]
 
 
 def index_path(data_dir: Path) -> Path:

@@ -1,7 +1,10 @@
-"""Search the index: searchers lent from a small pool, reopened when a new commit lands.
+"""The Whoosh implementation of interface.SearchIndex: searchers lent from a small pool,
+reopened when a new commit lands.
 
-A search walks its matches once, under a time limit that works in any thread: the walk gives
-the scores for ranking and the match bitset for exact facet counts over the whole match set.
+A search resolves the query (query.py parses it, resolve.py turns it into this index's terms)
+and walks its matches once, with numpy, under a time limit that works in any thread: the walk
+gives the scores for ranking and the match bitset for exact facet counts over the whole match
+set. Only this module, build.py and status.py open Whoosh indexes.
 """
 
 from __future__ import annotations
@@ -9,12 +12,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import html
-import re
 import threading
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,92 +26,45 @@ from whoosh import query as wq
 
 from archive.vocab import Vocabulary, load_vocabulary
 from indexer import titlewords
-from indexer.analysis import LANGUAGES
 from indexer.concepts import Concepts
 from indexer.errors import QueryError
 from indexer.evaluate import Evaluator, TermCache
 from indexer.facets import FacetIndex, Mask, bits_to_mask, mask_to_bits
+from indexer.interface import LANGUAGES, Hit, IndexStatus, SearchPage, SearchRequest
 from indexer.pool import SearcherPool
-from indexer.query import parse_query, plain_query, plain_words
-from indexer.schema import FACETS, check_version
+from indexer.query import Node, plain_words
+from indexer.resolve import iter_terms, resolve_plain, resolve_query
+from indexer.schema import check_version
 from indexer.snippets import SNIPPET_CHARS, snippet
+from indexer.status import index_status
 from indexer.titlewords import Speller
 
-MAX_PAGE = 100
-MAX_PAGE_SIZE = 100
+# the value types live in the interface; these names stay for the code that imported them here
+__all__ = ["Hit", "SearchPage", "SearchRequest", "Searcher", "WhooshIndex"]
+
 TIME_LIMIT = 2.0
 RELAX_BELOW = 10          # fewer matches of all words than this: add those of some words
 
 
-@dataclass
-class SearchRequest:
-    """A search: query text, filters (facet -> values), dates, sort, page, options."""
+class WhooshLexicon:
+    """A searcher's analysers and words, as resolve.py asks for them."""
 
-    q: str = ""
-    language: str | None = None            # search this language's releases only
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    date_from: str | None = None
-    date_to: str | None = None
-    sort: str = "relevance"                # or "date"
-    page: int = 1
-    page_size: int = 10
-    snippets: bool = True
-    collapse: bool = False                 # one result per translation family
-    ui_language: str = "en"
+    def __init__(self, searcher: Any) -> None:
+        self._schema = searcher.schema
+        self._reader = searcher.reader()
 
+    def analyze(self, field: str, text: str, whole: bool = False) -> list[str]:
+        """Return the tokens of `text` in a field (`whole`: the text as one token, stop words kept)."""
+        options = {"tokenize": False, "removestops": False} if whole else {}
+        return list(self._schema[field].process_text(text, mode="query", **options))
 
-@dataclass
-class Hit:
-    """One result."""
-
-    id: str
-    url: str
-    title: str
-    published: str | None
-    language: str
-    countries: list[str]
-    themes: list[str]
-    projects: list[dict[str, str]]
-    snippet: str
-    score: float = 0.0
-    family: str = ""
-    languages: list[str] = field(default_factory=list)
-
-    def snippet_text(self) -> str:
-        """The snippet as plain text (marks removed, entities decoded)."""
-        return html.unescape(re.sub(r"</?mark>", "", self.snippet))
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the result in the API's shape."""
-        data = {k: getattr(self, k) for k in ("id", "url", "title", "published", "language",
-                                              "countries", "themes", "projects", "snippet")}
-        if self.languages:
-            data["languages"] = self.languages
-        return data
+    def expand(self, field: str, prefix: str) -> Iterator[str]:
+        """Yield the field's words that start with `prefix`, in order."""
+        for word in self._reader.expand_prefix(field, prefix):
+            yield word.decode("utf-8") if isinstance(word, bytes) else word
 
 
-@dataclass
-class SearchPage:
-    """One page of results, with facet counts over the whole match set."""
-
-    total: int
-    page: int
-    results: list[Hit]
-    facets: dict[str, list[dict[str, Any]]]
-    relaxed: bool = False
-    took_ms: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the page in the API's shape."""
-        data: dict[str, Any] = {"total": self.total, "page": self.page,
-                                "results": [hit.to_json() for hit in self.results],
-                                "facets": self.facets}
-        if self.relaxed:
-            data["relaxed"] = True
-        return data
-
-
-class Searcher:
+class WhooshIndex:
     """Read-only access to the index of a data directory (or of an index folder)."""
 
     def __init__(self, path: Path, vocab: Vocabulary | None = None) -> None:
@@ -163,7 +117,7 @@ class Searcher:
     def search(self, request: SearchRequest) -> SearchPage:
         """Run a search; raise QueryError with a clear message for a bad or unbounded query."""
         started = time.monotonic()
-        _check_request(request)
+        request.check()
         with self._searcher() as searcher:
             facets = self._facet_index(searcher)
             # the time limit bounds the query, not the loading of a new index generation
@@ -176,8 +130,13 @@ class Searcher:
         page.took_ms = (time.monotonic() - started) * 1000
         return page
 
+    def facets(self, request: SearchRequest) -> dict[str, list[dict[str, Any]]]:
+        """Count the facet values over a search's whole match set, without its results."""
+        whole = dataclasses.replace(request, page=1, page_size=1, snippets=False, collapse=False)
+        return self.search(whole).facets
+
     def _find(self, searcher: Any, facets: FacetIndex, request: SearchRequest, started: float,
-              need: int | None) -> tuple[Any, int, list[tuple[int, float]], bool]:
+              need: int | None) -> tuple[Node | None, int, list[tuple[int, float]], bool]:
         """Return (query, match bitset, ranked (docnum, score) pairs, relaxed)."""
         deadline = started + TIME_LIMIT
         filters = dict(request.filters)
@@ -191,18 +150,18 @@ class Searcher:
             return None, allowed, _newest(bits_to_mask(allowed, facets.size), facets, need), False
         words = plain_words(text)
         units = self._concepts().split(words) if words else []
+        lexicon = WhooshLexicon(searcher)
         if units:
-            query = plain_query(units, request.language, searcher.schema, searcher.reader())
+            query = resolve_plain(units, request.language, lexicon)
         else:
-            query = parse_query(text, request.language, searcher.schema, searcher.reader())
+            query = resolve_query(text, request.language, lexicon)
         evaluator = Evaluator(searcher, facets, self._cache, deadline, self._generation(searcher))
         strict = evaluator.evaluate(query)
         within = strict.mask if allowed == facets.live else strict.mask & bits_to_mask(allowed, facets.size)
         match = mask_to_bits(within)
         if len(units) >= 2 and match.bit_count() < RELAX_BELOW:
             # too few releases have every word: those with some of them follow
-            loose_query = plain_query(units, request.language, searcher.schema, searcher.reader(),
-                                      any_word=True)
+            loose_query = resolve_plain(units, request.language, lexicon, any_word=True)
             loose = evaluator.evaluate(loose_query)
             wider = loose.mask & bits_to_mask(allowed, facets.size)
             if not np.array_equal(wider, within):
@@ -222,7 +181,7 @@ class Searcher:
         return self._concept_index
 
     def _page(self, searcher: Any, request: SearchRequest, ranked: list[tuple[int, float]],
-              query: Any) -> list[Hit]:
+              query: Node | None) -> list[Hit]:
         hits: list[Hit] = []
         bodies: dict[str, str] = {}
         seen_families: dict[str, Hit] = {}
@@ -249,13 +208,12 @@ class Searcher:
         return hits
 
     @staticmethod
-    def _snippet(searcher: Any, hit: Hit, body: str, query: Any) -> str:
+    def _snippet(searcher: Any, hit: Hit, body: str, query: Node | None) -> str:
         """Highlight the query's words in the body (or title), HTML-escaped, marks only."""
         language = hit.language if hit.language in LANGUAGES else "en"
         if query is not None:
             fields = (f"body_{language}", f"title_{language}")
-            terms = {text.decode("utf-8") if isinstance(text, bytes) else text
-                     for fieldname, text in query.iter_all_terms() if fieldname in fields}
+            terms = {text for fieldname, text in iter_terms(query) if fieldname in fields}
             if terms:
                 analyzer = searcher.schema[fields[0]].analyzer
                 for text in (body, hit.title):
@@ -294,7 +252,7 @@ class Searcher:
 
     def iter_hits(self, request: SearchRequest, batch: int = 500) -> Iterator[Hit]:
         """Yield every result of a search in rank order, without snippets (for exports, feeds)."""
-        _check_request(dataclasses.replace(request, page=1))
+        dataclasses.replace(request, page=1).check()
         # the docnums belong to this searcher's commit: it stays lent until the last hit
         with self._searcher() as searcher:
             facets = self._facet_index(searcher)
@@ -332,6 +290,10 @@ class Searcher:
         self._speller()
         for language in languages:
             self._labels_for(language)
+
+    def status(self) -> IndexStatus:
+        """Describe the index: documents, last commit, size, schema version."""
+        return index_status(self.path)
 
     def doc_count(self) -> int:
         """Return the number of releases in the index."""
@@ -397,26 +359,5 @@ def _hit(fields: dict[str, Any], score: float) -> Hit:
                family=fields.get("family", fields["id"]))
 
 
-def _check_request(request: SearchRequest) -> None:
-    if not 1 <= request.page <= MAX_PAGE:
-        raise QueryError(f"page {request.page} is out of range: pages run from 1 to {MAX_PAGE}")
-    if not 1 <= request.page_size <= MAX_PAGE_SIZE:
-        raise QueryError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
-    if request.sort not in ("relevance", "date"):
-        raise QueryError("sort must be 'relevance' or 'date'")
-    unknown = set(request.filters) - set(FACETS)
-    if unknown:
-        raise QueryError(f"unknown filter {sorted(unknown)[0]!r}: use one of {', '.join(FACETS)}")
-    for name, value in (("from", request.date_from), ("to", request.date_to)):
-        if value and not _is_date(value):
-            raise QueryError(f"{name} date {value!r} is not YYYY-MM-DD")
-
-
-def _is_date(value: str) -> bool:
-    import datetime
-
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+# the name this class had before the search seam (tests and scripts use it)
+Searcher = WhooshIndex

@@ -11,7 +11,7 @@ from archive.catalogue import Catalogue
 from archive.jobs import Paths
 from archive.settings import Settings, load_settings
 from archive.warcstore import WarcStore
-from indexer.search import Searcher
+from indexer.interface import SearchIndex, open_index
 from webapp import security
 from webapp.i18n import LANGUAGES, NAMES, RTL, choose_language, translate
 
@@ -79,11 +79,11 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     return app
 
 
-def searcher(app: Flask) -> Searcher:
-    """The app's searcher (one per process, lending Whoosh searchers from a small pool)."""
-    found = app.extensions.get("pressroom_searcher")
+def searcher(app: Flask) -> SearchIndex:
+    """The app's index, opened once per process (safe to share between threads)."""
+    found: SearchIndex | None = app.extensions.get("pressroom_searcher")
     if found is None:
-        found = Searcher(app.config["DATA_DIR"])
+        found = open_index(app.config["DATA_DIR"])
         app.extensions["pressroom_searcher"] = found
     return found
 

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape, quoteattr
 from flask import Response, current_app, g, request, stream_with_context, url_for
 
 from indexer.errors import IndexMissing, IndexVersionError, QueryError
-from indexer.search import Hit
+from indexer.interface import Hit
 from webapp import searcher, security
 from webapp.links import set_url
 from webapp.pages import _http_error, bp, request_from, run_search

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.schema import FACETS
+from indexer.interface import FACETS
 
 SEARCH_PARAMS = ("q", *FACETS, "from", "to", "sort", "page", "collapse", "lang")
 

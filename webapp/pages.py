@@ -17,8 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from archive.payload import decoded_pieces, open_record
 from archive.release import release_id
 from indexer.errors import IndexMissing, IndexVersionError, QueryError
-from indexer.schema import FACETS
-from indexer.search import SearchPage, SearchRequest
+from indexer.interface import FACETS, SearchPage, SearchRequest
 from webapp import catalogue, searcher, security, warc_store
 from webapp.citation import apa, chicago, citation_meta, json_ld
 from webapp.links import search_args, set_url, toggle_url

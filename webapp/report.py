@@ -17,7 +17,7 @@ from flask import Flask
 
 from archive.settings import Settings
 from archive.status import PROBLEM_KINDS, ArchiveStatus, gather_status
-from indexer.status import IndexStatus, index_status
+from indexer.interface import IndexStatus, index_status
 
 CACHE_SECONDS = 10.0
 WEB_PROBLEM_LIMIT = 200
