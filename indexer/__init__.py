@@ -1,1 +1,1 @@
-"""Pressroom indexer: schema, analysis, build, search. Derived from the archive."""
+"""Pressroom indexer: derived from the archive. Callers use indexer.interface; Whoosh sits behind it."""

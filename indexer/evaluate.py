@@ -1,4 +1,4 @@
-"""Evaluate a resolved query (indexer/query.py's tree) into its match set and BM25F scores, with numpy.
+"""Evaluate a resolved query (indexer/tree.py) into its match set and BM25F scores, with numpy.
 
 A term's postings become arrays (see postings.py) and its BM25F score per posting is computed
 once per reader generation and kept in a bounded cache shared by the worker threads, so a
@@ -34,7 +34,7 @@ from indexer.postings import (
     leaf_postings,
     segment_key,
 )
-from indexer.query import (
+from indexer.tree import (
     And,
     AndMaybe,
     AndNot,

@@ -1,4 +1,4 @@
-"""The public query language: our own syntax tree, parsed from text and bounded before it runs.
+"""The public query language, parsed into our own tree (indexer/tree.py) and bounded.
 
     migrants border             both words, in a title or body (every language, or the one asked)
     "coast guards rescued"      the exact phrase
@@ -19,9 +19,8 @@ word); an unknown name before a colon is a word (foo:bar is foo bar). Whatever w
 query slow is refused with a message saying what to change: see check_bounds() and
 indexer/resolve.py, which turns this tree into the index's terms.
 
-The tree: Term, Phrase, Prefix (text, field), Facet (field, value), DateRange, And, Or, Not,
-AndNot (positive, negative), AndMaybe (required, optional) and Nothing. A parsed tree's
-fields are None (every text field), "title" or a facet; a resolved tree's are index fields.
+parse() gives a tree whose fields are None (every text field), "title" or a facet; render()
+writes a tree back in this syntax.
 """
 
 from __future__ import annotations
@@ -33,6 +32,21 @@ from typing import TypeAlias
 
 from indexer.errors import QueryError
 from indexer.interface import FACET_DEFINITIONS
+from indexer.tree import (
+    OPEN_END,
+    OPEN_START,
+    And,
+    AndMaybe,
+    AndNot,
+    DateRange,
+    Facet,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Term,
+)
 
 MAX_LENGTH = 500
 MAX_CLAUSES = 64
@@ -42,108 +56,7 @@ MIN_PREFIX = 3
 FIELD_NAMES = {name: facet.name for facet in FACET_DEFINITIONS
                for name in (facet.name, *facet.aliases)}
 FIELD_NAMES["title"] = "title"
-DATE_FIELDS = ("published", "date")
-OPEN_START, OPEN_END = 19000101, 29991231     # the dates an open range stands for
 OPERATORS = ("AND", "OR", "NOT")
-
-
-# -- the tree -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Term:
-    """A word: as typed when parsed; one analysed token of one index field when resolved."""
-
-    text: str
-    field: str | None = None
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """Words that must follow one another (parsed: as typed; resolved: analysed tokens)."""
-
-    words: tuple[str, ...]
-    field: str | None = None
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """Every word that starts with `text` (resolve.expand() replaces it by those words)."""
-
-    text: str
-    field: str | None = None
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class Facet:
-    """A facet value (a field filter): country LY; scored as `boost` where it matches."""
-
-    field: str
-    value: str
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """Releases published from `start` to `end` inclusive (yyyymmdd); does not score."""
-
-    start: int = OPEN_START
-    end: int = OPEN_END
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class And:
-    """Every child matches; the scores add up, times the boost."""
-
-    children: tuple[Node, ...]
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class Or:
-    """Any child matches; the matching children's scores add up, times the boost."""
-
-    children: tuple[Node, ...]
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class Not:
-    """Every document the child does not match; does not score."""
-
-    child: Node
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class AndNot:
-    """What `positive` matches unless `negative` does (-word); scored by `positive`."""
-
-    positive: Node
-    negative: Node
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class AndMaybe:
-    """What `required` matches (+word); `optional` adds to the score where it matches too."""
-
-    required: Node
-    optional: Node
-    boost: float = 1.0
-
-
-@dataclass(frozen=True)
-class Nothing:
-    """Matches no document (a word made only of stop words, a prefix no word has)."""
-
-    boost: float = 1.0
-
-
-NOTHING = Nothing()
-Node: TypeAlias = Term | Phrase | Prefix | Facet | DateRange | And | Or | Not | AndNot | AndMaybe | Nothing
 
 
 # -- bounds ---------------------------------------------------------------------------------------

@@ -17,9 +17,8 @@ from typing import Protocol
 
 from indexer.errors import QueryError
 from indexer.interface import FACETS, LANGUAGES
-from indexer.query import (
-    MAX_CLAUSES,
-    MAX_EXPANSIONS,
+from indexer.query import MAX_CLAUSES, MAX_EXPANSIONS, check_bounds, parse
+from indexer.tree import (
     NOTHING,
     And,
     AndMaybe,
@@ -32,8 +31,6 @@ from indexer.query import (
     Phrase,
     Prefix,
     Term,
-    check_bounds,
-    parse,
 )
 
 CONCEPT_BOOST = 1.5        # a facet value that a query word names ranks like 1.5 words
@@ -131,6 +128,7 @@ def normalize(node: Node) -> Node:
     """Simplify a tree as Whoosh's normalize() does, so that scores add up in the same order.
 
     >>> from indexer.query import render
+    >>> from indexer.tree import NOTHING, And, Or, Term
     >>> render(normalize(And((Or((Term("a"), Term("b"))), Or((Term("c"),)), Term("c"), NOTHING))))
     '((a OR b) c)'
     """

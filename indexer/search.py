@@ -32,12 +32,13 @@ from indexer.evaluate import Evaluator, TermCache
 from indexer.facets import FacetIndex, Mask, bits_to_mask, mask_to_bits
 from indexer.interface import LANGUAGES, Hit, IndexStatus, SearchPage, SearchRequest
 from indexer.pool import SearcherPool
-from indexer.query import Node, plain_words
+from indexer.query import plain_words
 from indexer.resolve import iter_terms, resolve_plain, resolve_query
 from indexer.schema import check_version
 from indexer.snippets import SNIPPET_CHARS, snippet
 from indexer.status import index_status
 from indexer.titlewords import Speller
+from indexer.tree import Node
 
 # the value types live in the interface; these names stay for the code that imported them here
 __all__ = ["Hit", "SearchPage", "SearchRequest", "Searcher", "WhooshIndex"]

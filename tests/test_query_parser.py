@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 from indexer.build import rebuild
 from indexer.errors import QueryError
 from indexer.interface import FACETS, SearchRequest, open_index
-from indexer.query import (
+from indexer.query import check_bounds, parse, plain_words, render
+from indexer.resolve import children, normalize, resolve_plain, resolve_query
+from indexer.tree import (
     NOTHING,
     OPEN_END,
     OPEN_START,
@@ -37,12 +39,7 @@ from indexer.query import (
     Phrase,
     Prefix,
     Term,
-    check_bounds,
-    parse,
-    plain_words,
-    render,
 )
-from indexer.resolve import normalize, resolve_plain, resolve_query
 from tests.test_index import make_release, store
 
 FUZZ = settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -198,8 +195,6 @@ def test_any_text_parses_or_says_why_not(text: str) -> None:
 
 
 def _nodes(node: Node) -> Iterator[Node]:
-    from indexer.resolve import children
-
     yield node
     for child in children(node):
         yield from _nodes(child)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from indexer.build import rebuild, update
+from indexer.interface import SearchIndex, SearchRequest, open_index
 from indexer.pool import IDLE_SEARCHERS
-from indexer.search import Searcher, SearchRequest
 from tests.conftest import ROOT
 from tests.test_index import make_release, store
 
@@ -46,7 +46,7 @@ def open_index_files(data_dir: Path, pid: int | str = "self") -> int:
     return len(open_index_paths(data_dir, pid))
 
 
-def search_in_threads(searcher: Searcher, threads: int, at_once: int) -> list[int]:
+def search_in_threads(searcher: SearchIndex, threads: int, at_once: int) -> list[int]:
     """Search once in each of `threads` short-lived threads, `at_once` at a time."""
     totals: list[int] = []
     errors: list[BaseException] = []
@@ -68,7 +68,7 @@ def search_in_threads(searcher: Searcher, threads: int, at_once: int) -> list[in
 
 
 def test_threads_that_come_and_go_share_a_few_searchers(data_dir: Path) -> None:
-    searcher = Searcher(data_dir)
+    searcher = open_index(data_dir)
     before = open_index_files(data_dir)
     searcher.search(SearchRequest(q="migrants"))
     one = open_index_files(data_dir) - before
@@ -80,13 +80,13 @@ def test_threads_that_come_and_go_share_a_few_searchers(data_dir: Path) -> None:
 
 def test_closing_or_dropping_the_searcher_closes_its_files(data_dir: Path) -> None:
     before = open_index_files(data_dir)
-    searcher = Searcher(data_dir)
+    searcher = open_index(data_dir)
     search_in_threads(searcher, threads=8, at_once=8)
     searcher.close()
     assert open_index_files(data_dir) == before
     assert searcher.search(SearchRequest(q="migrants")).total > 0   # still usable after close
     assert open_index_files(data_dir) == before
-    dropped = Searcher(data_dir)
+    dropped = open_index(data_dir)
     search_in_threads(dropped, threads=8, at_once=8)
     del dropped
     gc.collect()
@@ -94,7 +94,7 @@ def test_closing_or_dropping_the_searcher_closes_its_files(data_dir: Path) -> No
 
 
 def test_a_new_commit_is_seen_and_old_searchers_are_closed(data_dir: Path) -> None:
-    searcher = Searcher(data_dir)
+    searcher = open_index(data_dir)
     releases = [make_release(n) for n in range(60)]
     search_in_threads(searcher, threads=4, at_once=4)
     for round_ in range(3):
@@ -115,8 +115,8 @@ def test_gevent_greenlets_share_a_few_searchers(data_dir: Path) -> None:
         monkey.patch_all()
         import gevent, os, sys
         from pathlib import Path
-        from indexer.search import Searcher, SearchRequest
-        searcher = Searcher(Path({str(data_dir)!r}))
+        from indexer.interface import SearchRequest, open_index
+        searcher = open_index(Path({str(data_dir)!r}))
 
         def one():
             gevent.sleep(0.01)          # all the greenlets are alive at once, as connections are
@@ -136,7 +136,7 @@ def test_gevent_greenlets_share_a_few_searchers(data_dir: Path) -> None:
         line = child.stdout.readline()
         assert line.strip() == "1", child.stderr.read() if child.stderr else line
         files = open_index_files(data_dir, child.pid)
-        baseline = Searcher(data_dir)
+        baseline = open_index(data_dir)
         before = open_index_files(data_dir)
         baseline.search(SearchRequest(q="migrants"))
         one = open_index_files(data_dir) - before

@@ -27,7 +27,7 @@ from whoosh.qparser import (
 )
 from whoosh.qparser.syntax import AndGroup
 
-from indexer import query as q
+from indexer import tree as q
 from indexer.errors import QueryError
 from indexer.interface import FACETS, LANGUAGES
 from indexer.query import FIELD_NAMES, MAX_CLAUSES, MAX_EXPANSIONS, check_bounds
