@@ -41,7 +41,7 @@ from indexer.titlewords import Speller
 from indexer.tree import Node
 
 # the value types live in the interface; these names stay for the code that imported them here
-__all__ = ["Hit", "SearchPage", "SearchRequest", "Searcher", "WhooshIndex"]
+__all__ = ["Hit", "SearchPage", "SearchRequest", "Searcher", "WhooshIndex", "WhooshLexicon"]
 
 TIME_LIMIT = 2.0
 RELAX_BELOW = 10          # fewer matches of all words than this: add those of some words
@@ -71,7 +71,7 @@ class WhooshIndex:
     def __init__(self, path: Path, vocab: Vocabulary | None = None) -> None:
         self.path = Path(path)
         self._pool = SearcherPool(_open_searcher)
-        # its searchers' files close when this Searcher goes, even if nobody calls close()
+        # its searchers' files close when this index object goes, even if nobody calls close()
         self._closer = weakref.finalize(self, self._pool.close)
         self._facets: dict[tuple[str, int], FacetIndex] = {}
         self._lock = threading.Lock()
