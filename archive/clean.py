@@ -91,7 +91,9 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
     body_element = select(page, rule.body if rule else None)
     raw = rule_paragraphs(body_element, rule.exclude) if body_element is not None and rule else []
     if word_count(raw) < MIN_WORDS:
-        raw = generic_paragraphs(page, MIN_WORDS)
+        # a second, balanced reading only for a page that says it is an article: it costs a
+        # whole extraction, and most short pages are listings and menus
+        raw = generic_paragraphs(page, MIN_WORDS if _declares_article(page) else 0)
     text = "\n".join(raw)
     language = release_language(page.html_lang, capture.url, page.meta, f"{title}\n{text}",
                                 vocab.phrase_list("language.related"))
@@ -200,6 +202,11 @@ def _release_problem(page: Page, title: str, headline: Tag | None, paragraphs: l
     if teasers >= LISTING_TEASERS:  # teaser blocks too, when the page has no date of its own
         return f"a listing ({teasers} linked headings, no date of its own)"
     return None
+
+
+def _declares_article(page: Page) -> bool:
+    """Tell whether the page's metadata says it is an article (og:type, JSON-LD type)."""
+    return page.meta.get("og:type", "").lower() == "article" or bool(page.jsonld_types() & ARTICLE_TYPES)
 
 
 def _linked_headings(region: Tag, skip: Callable[[Tag], bool]) -> int:

@@ -233,17 +233,17 @@ def rule_paragraphs(element: Tag, exclude: tuple[str, ...]) -> list[str]:
     return [squash(p) for p in element.get_text("\n").split("\n\n")]
 
 
-def generic_paragraphs(page: Page, enough_words: int = 50) -> list[str]:
+def generic_paragraphs(page: Page, retry_below: int = 0) -> list[str]:
     """Read the body with trafilatura, favouring precision (no menus, teasers or footers).
 
-    When precision leaves less than `enough_words` (some templates hide the article from it),
-    trafilatura's balanced mode has its say, if what it finds is prose: a menu or a list of
+    When precision leaves fewer than `retry_below` words (some templates hide the article from
+    it), trafilatura's balanced mode has its say, if what it finds is prose: a menu or a list of
     links stays short.
     """
     paragraphs = _trafilatura(page, favor_precision=True)
-    if word_count(paragraphs) < enough_words:
+    if word_count(paragraphs) < retry_below:
         balanced = _trafilatura(page, favor_precision=False)
-        if prose_words(balanced) >= enough_words:
+        if prose_words(balanced) >= retry_below:
             return balanced
     return paragraphs
 
