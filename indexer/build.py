@@ -79,6 +79,7 @@ def document(release: dict[str, Any], family: str) -> dict[str, Any]:
         "id": release["id"], "family": family, "url": release["url"],
         "title": release.get("title", ""), "body": release.get("body", ""),
         "published": published or None, "version": release.get("version", 1),
+        "captured": release.get("captured"), "date_source": release.get("date_source"),
         "content_hash": release.get("content_hash", ""),
         "countries": release.get("countries", []), "themes": release.get("themes", []),
         "projects": release.get("projects", []), "lang": release.get("language", ""),

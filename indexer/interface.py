@@ -97,6 +97,8 @@ class Hit:
     score: float = 0.0
     family: str = ""
     languages: list[str] = field(default_factory=list)
+    captured: str | None = None        # when the release was archived (its date if none found)
+    date_source: str | None = None     # where the publication date was found
 
     def snippet_text(self) -> str:
         """The snippet as plain text (marks removed, entities decoded)."""
@@ -104,8 +106,9 @@ class Hit:
 
     def to_json(self) -> dict[str, Any]:
         """Return the result in the API's shape."""
-        data = {k: getattr(self, k) for k in ("id", "url", "title", "published", "language",
-                                              "countries", "themes", "projects", "snippet")}
+        data = {k: getattr(self, k) for k in ("id", "url", "title", "published", "date_source",
+                                              "captured", "language", "countries", "themes",
+                                              "projects", "snippet")}
         if self.languages:
             data["languages"] = self.languages
         return data

@@ -20,7 +20,7 @@ from indexer.errors import IndexMissing, IndexVersionError
 from indexer.interface import FACETS as FACETS
 from indexer.resolve import text_fields as text_fields
 
-SCHEMA_VERSION = 2   # 2: Arabic words with harakat are one token
+SCHEMA_VERSION = 3   # 2: Arabic words with harakat are one token; 3: capture date, date source
 VERSION_FILE = "PRESSROOM_SCHEMA"
 TITLE_BOOST = 2.5
 
@@ -34,6 +34,8 @@ def build_schema(single_analyzer: bool = False) -> Schema:
         "title": STORED(),
         "body": STORED(),
         "published": STORED(),
+        "captured": STORED(),
+        "date_source": STORED(),
         "pubdate": NUMERIC(int, bits=32, stored=False, sortable=True, signed=False),
         "version": STORED(),
         "content_hash": STORED(),

@@ -357,7 +357,8 @@ def _hit(fields: dict[str, Any], score: float) -> Hit:
                published=fields.get("published"), language=fields.get("lang", ""),
                countries=fields.get("countries", []), themes=fields.get("themes", []),
                projects=fields.get("projects", []), snippet="", score=score,
-               family=fields.get("family", fields["id"]))
+               family=fields.get("family", fields["id"]), captured=fields.get("captured"),
+               date_source=fields.get("date_source"))
 
 
 # the name this class had before the search seam (tests and scripts use it)

@@ -65,6 +65,7 @@ def openapi() -> Any:
     """The OpenAPI 3.1 description of this API."""
     hit = {"type": "object", "properties": {k: {"type": t} for k, t in (
         ("id", "string"), ("url", "string"), ("title", "string"), ("published", "string"),
+        ("date_source", "string"), ("captured", "string"),
         ("language", "string"), ("countries", "array"), ("themes", "array"),
         ("projects", "array"), ("snippet", "string"), ("permalink", "string"))}}
     facet_value = {"type": "object", "properties": {"value": {"type": "string"},

@@ -49,7 +49,7 @@ def feed() -> Response:
     result = run_search(search)
     page_url = set_url(url_for("pages.search_page", _external=True), request.args, page=None)
     title = f"Pressroom: {search.q}" if search.q else "Pressroom: newest releases"
-    updated = max((h.published or "" for h in result.results), default="") or "1970-01-01"
+    updated = max((_day(h) for h in result.results), default="") or "1970-01-01"
     entries = "".join(_entry(hit) for hit in result.results)
     body = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
             f"<title>{xml_text(title)}</title><id>{xml_text(request.url)}</id>"
@@ -61,12 +61,19 @@ def feed() -> Response:
 
 def _entry(hit: Hit) -> str:
     link = url_for("pages.release_page", rid=hit.id, _external=True)
-    day = xml_text(hit.published or "1970-01-01")
+    day = xml_text(_day(hit) or "1970-01-01")
+    # no date found on the page: the capture date stands for <updated>, and no <published>
+    published = f"<published>{day}T00:00:00Z</published>" if hit.published else ""
     categories = "".join(f"<category term={xml_attr(t)}/>" for t in [*hit.countries, *hit.themes])
     return (f"<entry><title>{xml_text(hit.title)}</title><id>{xml_text(link)}</id>"
             f"<link href={xml_attr(link)}/><link rel=\"via\" href={xml_attr(hit.url)}/>"
-            f"<updated>{day}T00:00:00Z</updated><published>{day}T00:00:00Z</published>"
+            f"<updated>{day}T00:00:00Z</updated>{published}"
             f"{categories}<summary>{xml_text(hit.snippet_text())}</summary></entry>")
+
+
+def _day(hit: Hit) -> str:
+    """The day a release counts from in a feed: its publication date, else its capture."""
+    return hit.published or (hit.captured or "")[:10]
 
 
 @bp.route("/export.<fmt>")
