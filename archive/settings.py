@@ -445,6 +445,10 @@ def _build_site(key: str, raw: Any, origin: Any) -> SiteConfig:
         _check_unambiguous(url, f"{where}: sites.{key}")
     if not values["start_urls"] and not values["sitemaps"]:
         raise SettingsError(f"{where}: sites.{key} needs start_urls or sitemaps")
+    if values["page_rules"]:
+        from archive.vocab import page_rules_from  # archive.vocab reads these settings' files
+
+        page_rules_from(key, values["page_rules"], f"{where}: sites.{key}.page_rules")
     return SiteConfig(key=key, **values)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import soupsieve
 from babel import Locale
 
 from archive.errors import SettingsError
@@ -266,4 +267,20 @@ def page_rules_from(name: str, table: Any, origin: str) -> PageRules:
         raise SettingsError(f"{origin}: unknown page-rule key '{name}.{sorted(unknown)[0]}'")
     values = dict(table)
     values["exclude"] = tuple(values.get("exclude", ()))
+    for key, value in values.items():
+        for selector in value if key == "exclude" else (value,):
+            _check_selector(selector, f"{origin}: page rules '{name}.{key}'")
     return PageRules(name=name, **values)
+
+
+def _check_selector(selector: Any, where: str) -> None:
+    """Compile a CSS selector once at load: a bad one is a settings error naming its key."""
+    if selector is None:
+        return
+    if not isinstance(selector, str) or not selector.strip():
+        raise SettingsError(f"{where} must be a CSS selector (text), not {selector!r}")
+    try:
+        soupsieve.compile(selector)   # soupsieve caches it: the cleaner's use costs no compile
+    except soupsieve.SelectorSyntaxError as exc:
+        reason = str(exc).splitlines()[0]
+        raise SettingsError(f"{where}: bad CSS selector {selector!r}: {reason}") from None

@@ -165,3 +165,26 @@ def test_batch_commands_lower_their_cpu_priority() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.stdout.strip() == "7"
+
+
+@pytest.mark.parametrize(("rules", "expected"), [
+    ('match = "div.article"\ndate = "time[datetime"',
+     r"user\.toml: sites\.x\.page_rules: page rules 'x\.date': bad CSS selector 'time\[datetime'"),
+    ('match = "div..article"', r"page rules 'x\.match': bad CSS selector"),
+    ('match = "body"\nexclude = ["aside", ">>"]', r"page rules 'x\.exclude': bad CSS selector '>>'"),
+    ('match = "body"\ntitle = 3', r"page rules 'x\.title' must be a CSS selector"),
+])
+def test_a_bad_page_rule_selector_is_a_settings_error_naming_its_key(
+        tmp_path: Path, rules: str, expected: str) -> None:
+    user = tmp_path / "user.toml"
+    user.write_text('[sites.x]\nname = "X"\nstart_urls = ["http://a.example/"]\nsitemaps = []\n'
+                    f'allow = []\ndeny = []\nlanguages = []\n[sites.x.page_rules]\n{rules}\n')
+    with pytest.raises(SettingsError, match=expected) as info:
+        load_settings(user, {"data_dir": str(tmp_path)}, environ={})
+    assert "\n" not in str(info.value)
+
+
+def test_the_shipped_page_rules_all_compile() -> None:
+    from archive.vocab import load_vocabulary
+
+    assert load_vocabulary().rules
