@@ -2,7 +2,13 @@
 
 
 class ArchiveError(Exception):
-    """Base class for every error the archive package raises on purpose."""
+    """Base class for every error the archive package raises on purpose.
+
+    `status` is the HTTP status of a web reply to it (as pywb's WbException carries its own):
+    the web app's one error handler answers with it, so views need not catch domain errors.
+    """
+
+    status = 500
 
 
 class SettingsError(ArchiveError):

@@ -10,13 +10,19 @@ class IndexerError(ArchiveError):
 class IndexMissing(IndexerError):
     """No index has been built in this data directory yet."""
 
+    status = 503
+
 
 class IndexVersionError(IndexerError):
     """The index was built with another schema version: rebuild it."""
 
+    status = 503
+
 
 class QueryError(IndexerError):
     """A query is outside the bounds or malformed; the message says what to change."""
+
+    status = 400
 
 
 class SearchTimeout(QueryError):

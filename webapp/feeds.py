@@ -12,7 +12,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from flask import Response, current_app, g, request, stream_with_context, url_for
 
-from indexer.errors import IndexMissing, IndexVersionError, QueryError
 from indexer.interface import Hit
 from webapp import searcher, security
 from webapp.links import set_url
@@ -83,13 +82,8 @@ def export(fmt: str) -> Response:
         raise _http_error(400, "export formats are csv and jsonl")
     security.limit(current_app, "export")
     search = request_from(request.args, g.ui)
-    try:
-        hits = searcher(current_app).iter_hits(search)
-        first = next(hits, None)
-    except (IndexMissing, IndexVersionError) as exc:
-        raise _http_error(503, str(exc)) from None
-    except QueryError as exc:
-        raise _http_error(400, str(exc)) from None
+    hits = searcher(current_app).iter_hits(search)
+    first = next(hits, None)
     rows = _chain(first, hits)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if fmt == "csv":

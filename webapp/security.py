@@ -21,7 +21,7 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests
 
-from archive.errors import SettingsError
+from archive.errors import ArchiveError, SettingsError
 from archive.settings import WebSettings
 from webapp.i18n import choose_language, translate
 from webapp.ratelimit import SharedBuckets
@@ -285,10 +285,18 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle(error: Exception) -> Any:
-        if not isinstance(error, HTTPException):
-            app.logger.exception("unhandled error on %s", request.path)
-        status = error.code if isinstance(error, HTTPException) and error.code else 500
+        status = 500
         message = getattr(error, "pressroom_message", None)
+        if isinstance(error, HTTPException):
+            status = error.code or 500
+        elif isinstance(error, ArchiveError):    # a domain error carries its own status
+            status = error.status
+            if status == 500:               # its message may name files: logged, not shown
+                app.logger.error("%s on %s: %s", type(error).__name__, request.path, error)
+            else:
+                message = str(error)
+        else:
+            app.logger.exception("unhandled error on %s", request.path)
         ui = getattr(g, "ui", None) or choose_language(request)
         if not message and status in TRANSLATED_ERRORS:
             message = translate(f"error_{status}", ui)
