@@ -42,6 +42,7 @@ MIN_WORDS = 50
 LISTING_TEASERS = 4   # linked headings in the main region that make a page a listing
 NOT_ARTICLE_TYPES = {"website", "profile", "video.other", "music.song", "product", "book"}
 ARTICLE_TYPES = {"Article", "NewsArticle", "Report", "BlogPosting", "PressRelease"}
+LISTING_TYPES = {"CollectionPage", "SearchResultsPage", "ProfilePage"}
 # dates that are the article's own (a headline's date), not htmldate's whole-page guess or the URL
 OWN_DATE_SOURCES = {"page-rule", "markup", "meta", "json-ld", "text"}
 LONG_TEXT = 500       # words: a body this long is an article's, whatever og:type says
@@ -184,9 +185,12 @@ def _release_problem(page: Page, title: str, headline: Tag | None, paragraphs: l
     if words < MIN_WORDS:
         return f"too little text ({words} words)"
     og_type = page.meta.get("og:type", "").lower()
+    listing = page.jsonld_types() & LISTING_TYPES
+    if listing and not page.jsonld_types() & ARTICLE_TYPES and date_source != "page-rule":
+        return f"a listing (JSON-LD {sorted(listing)[0]})"
     # a page rule matches a template, and a newsroom's home and listing pages often share it:
     # the rule declares a release only where it found the release's own date
-    if date_source == "page-rule" or og_type == "article" or page.jsonld_types() & ARTICLE_TYPES:
+    if date_source == "page-rule" or _declares_article(page):
         return None
     url = urlsplit(page.url)
     if HOME_PATH.match(url.path) and not url.query:
@@ -205,8 +209,15 @@ def _release_problem(page: Page, title: str, headline: Tag | None, paragraphs: l
 
 
 def _declares_article(page: Page) -> bool:
-    """Tell whether the page's metadata says it is an article (og:type, JSON-LD type)."""
-    return page.meta.get("og:type", "").lower() == "article" or bool(page.jsonld_types() & ARTICLE_TYPES)
+    """Tell whether the page's metadata says it is an article (og:type, JSON-LD type).
+
+    A JSON-LD listing type (a tag or archive page) outweighs an og:type article, which many
+    themes put on every page.
+    """
+    types = page.jsonld_types()
+    if types & ARTICLE_TYPES:
+        return True
+    return page.meta.get("og:type", "").lower() == "article" and not types & LISTING_TYPES
 
 
 def _linked_headings(region: Tag, skip: Callable[[Tag], bool]) -> int:

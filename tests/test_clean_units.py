@@ -754,3 +754,20 @@ def test_release_round_trips_through_json(name: str, cleaned: dict[str, tuple[Re
     assert again == release
     assert all(isinstance(c, Contact) for c in again.contacts)
     assert again.to_json() == release.to_json()
+
+
+def test_a_tag_page_typed_as_a_collection_is_not_a_release_whatever_its_og_type(
+        vocab: Vocabulary) -> None:
+    """WordPress themes put og:type article on tag pages; their JSON-LD says CollectionPage."""
+    teasers = "".join(
+        f"<div class='teaser'><a href='/news/{i}'>Story {i}</a><p>Families displaced by the floods "
+        f"in the north received shelter kits, water and cash this week in district {i}, the "
+        f"agency said in its weekly update.</p></div>" for i in range(8))
+    html = ('<html lang="en"><head><title>Archives of floods</title>'
+            '<meta property="og:type" content="article">'
+            '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+            '{"@type": "CollectionPage", "name": "Archives of floods"}]}</script></head>'
+            f"<body><main><h1>Archives of floods</h1>{teasers}</main></body></html>")
+    with pytest.raises(NotARelease, match="a listing \\(JSON-LD CollectionPage\\)"):
+        clean_release(Capture(url="https://news.example.org/tag/floods/", site="test", body=html),
+                      vocab)
