@@ -80,7 +80,7 @@ def check_bounds(text: str) -> None:
         raise QueryError("? is not a wildcard here: use word* for words that start alike")
     for match in re.finditer(r"([^\W_]*)\*", outside_phrases):
         if len(match.group(1)) < MIN_PREFIX:
-            raise QueryError(f"{match.group(0)!r}: put at least {MIN_PREFIX} letters before the *")
+            raise QueryError(f"{_cut(match.group(0))!r}: put at least {MIN_PREFIX} letters before the *")
     clauses = len(re.findall(r'"[^"]*"|[^\s()"]+', text))
     if clauses > MAX_CLAUSES:
         raise QueryError(f"the query has {clauses} words and operators; the limit is {MAX_CLAUSES}")
@@ -246,7 +246,7 @@ def _scan_range(text: str, at: int, start: re.Match[str], tokens: list[Token]) -
         raise QueryError(f"{name}:[ has no closing ]: write {example}")
     inside = _RANGE.fullmatch(text, start.end(), close)
     if not inside:
-        raise QueryError(f"{text[at:close + 1]!r} is not a date range: write {example}")
+        raise QueryError(f"{_cut(text[at:close + 1])!r} is not a date range: write {example}")
     tokens.append(DateRange(_day(inside.group(1), name, example, OPEN_START),
                             _day(inside.group(2), name, example, OPEN_END)))
     return close + 1
@@ -261,7 +261,7 @@ def _day(value: str | None, name: str, example: str, default: int) -> int:
     except ValueError:
         valid = False
     if not valid:
-        raise QueryError(f"{name}:[...] takes dates as YYYY-MM-DD, not {value!r}: write {example}")
+        raise QueryError(f"{name}:[...] takes dates as YYYY-MM-DD, not {_cut(value)!r}: write {example}")
     return int(value.replace("-", ""))
 
 
@@ -275,6 +275,17 @@ def _boost_after(text: str, at: int) -> tuple[float, int]:
     return 1.0, at
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    """Shorten user text quoted in a message, so that a message stays one short line.
+
+    >>> _cut("migrants")
+    'migrants'
+    >>> len(_cut("0" * 500))
+    41
+    """
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _word(chunk: str, field: str | None) -> Node:
     """A word, prefix or facet value, with its ^boost."""
     boost = 1.0
@@ -283,7 +294,8 @@ def _word(chunk: str, field: str | None) -> Node:
         boost, chunk = float(weighed.group(1)), chunk[:weighed.start()]
     if "*" in chunk:
         if chunk.index("*") != len(chunk) - 1:
-            raise QueryError(f"{chunk!r}: * can only end a word, as in {chunk.split('*')[0]}*")
+            raise QueryError(f"{_cut(chunk)!r}: * can only end a word, as in "
+                             f"{_cut(chunk.split('*')[0])}*")
         return Prefix(chunk[:-1], field, boost)
     if field in (None, "title"):
         return Term(chunk, field, boost)
