@@ -9,11 +9,11 @@ from typing import Any
 
 import click
 
+from archive.capture.record import CrawlStats
 from archive.cli_common import common_options, lower_priority, settings_from
 from archive.cli_releases import clean_archive, report_cleaning
 from archive.errors import ArchiveError
 from archive.jobs import Paths, SiteResult, crawl_sites, open_archive
-from archive.record import CrawlStats
 from archive.settings import Settings, SiteConfig, adhoc_site
 from archive.verify import verify_archive
 

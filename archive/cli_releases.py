@@ -12,19 +12,19 @@ from urllib.parse import urlsplit
 
 import click
 
+from archive.capture.importer import import_paths
 from archive.catalogue import Catalogue
-from archive.clean import Capture, clean_page
+from archive.cleaning.clean import Capture, clean_page
+from archive.cleaning.releases import CleanStats, clean_versions
+from archive.cleaning.textnorm import plain_text
+from archive.cleaning.vocab import load_vocabulary
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
-from archive.importer import import_paths
 from archive.jobs import Paths, open_archive
 from archive.lock import RunLock
 from archive.payload import DEFAULT_MAX_PAYLOAD, gunzip
 from archive.release import FIELDS
-from archive.releases import CleanStats, clean_versions
 from archive.settings import Settings
-from archive.textnorm import plain_text
-from archive.vocab import load_vocabulary
 
 MAX_LISTED = 50  # unreadable captures listed one per line; the log has them all
 

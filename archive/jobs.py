@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.capture.crawl import Crawl, Event
+from archive.capture.netguard import AddressPolicy
+from archive.capture.record import CrawlStats
 from archive.catalogue import Catalogue
-from archive.crawl import Crawl, Event
 from archive.lock import RunLock
-from archive.netguard import AddressPolicy
-from archive.record import CrawlStats
 from archive.settings import Settings, SiteConfig
 from archive.warcstore import WarcStore, WarcWriteError
 

@@ -32,8 +32,8 @@ class Release:
     title: str
     published: str | None
     body: str
-    # where `published` came from (archive.dates.DATE_SOURCES); None when no date was found, or
-    # for releases cleaned before it was recorded
+    # where `published` came from (archive.cleaning.dates.DATE_SOURCES); None when no date was
+    # found, or for releases cleaned before it was recorded
     date_source: str | None = None
     updated: str | None = None
     captured: str | None = None

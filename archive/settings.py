@@ -446,7 +446,8 @@ def _build_site(key: str, raw: Any, origin: Any) -> SiteConfig:
     if not values["start_urls"] and not values["sitemaps"]:
         raise SettingsError(f"{where}: sites.{key} needs start_urls or sitemaps")
     if values["page_rules"]:
-        from archive.vocab import page_rules_from  # archive.vocab reads these settings' files
+        # a late import: archive.cleaning.vocab itself reads these settings' files
+        from archive.cleaning.vocab import page_rules_from
 
         page_rules_from(key, values["page_rules"], f"{where}: sites.{key}.page_rules")
     return SiteConfig(key=key, **values)
@@ -454,7 +455,8 @@ def _build_site(key: str, raw: Any, origin: Any) -> SiteConfig:
 
 def _check_unambiguous(url: str, where: str) -> None:
     """Refuse a URL whose host the HTTP client would read otherwise (user info, backslashes)."""
-    from archive.urls import BadURL, split_url  # archive.urls needs these settings' types
+    # a late import: archive.capture.urls needs these settings' types
+    from archive.capture.urls import BadURL, split_url
 
     try:
         split_url(url)

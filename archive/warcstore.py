@@ -23,8 +23,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive.capture.fetch import Response
 from archive.errors import ArchiveError, CatalogueError
-from archive.fetch import Response
 from archive.payload import DEFAULT_MAX_PAYLOAD, read_decoded
 
 logger = logging.getLogger(__name__)

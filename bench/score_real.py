@@ -32,8 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.clean import Capture, clean_page  # noqa: E402
-from archive.vocab import Vocabulary, load_vocabulary  # noqa: E402
+from archive.cleaning.clean import Capture, clean_page  # noqa: E402
+from archive.cleaning.vocab import Vocabulary, load_vocabulary  # noqa: E402
 
 DEFAULT_TRUTH = ROOT / "bench" / "real_pages" / "truth.jsonl"
 NO_LANGUAGE = "??"  # group of the pages whose source gives no language

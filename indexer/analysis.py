@@ -14,7 +14,7 @@ from typing import Any
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.lang import stopwords_for_language
 
-from archive.textnorm import fold
+from archive.cleaning.textnorm import fold
 from indexer.interface import LANGUAGES as LANGUAGES
 
 # combining marks (Arabic harakat, Quranic marks, decomposed Latin accents) stay inside a word:

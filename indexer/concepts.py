@@ -6,8 +6,8 @@ those about return and reintegration that never use the word.
 
 from __future__ import annotations
 
-from archive.textnorm import fold
-from archive.vocab import Vocabulary
+from archive.cleaning.textnorm import fold
+from archive.cleaning.vocab import Vocabulary
 from indexer.analysis import LANGUAGES, stopwords
 
 MIN_THEME_WORD = 5
@@ -47,7 +47,7 @@ class Concepts:
     def split(self, words: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
         """Group words into units: the longest n-grams that name something, else single words.
 
-        >>> from archive.vocab import load_vocabulary
+        >>> from archive.cleaning.vocab import load_vocabulary
         >>> [unit for unit, _ in Concepts(load_vocabulary()).split(["South", "Sudan", "floods"])]
         ['South Sudan', 'floods']
         """

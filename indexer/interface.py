@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from indexer.errors import QueryError
 
 if TYPE_CHECKING:
+    from archive.cleaning.vocab import Vocabulary
     from archive.settings import Settings
-    from archive.vocab import Vocabulary
 
 LANGUAGES = ("en", "fr", "es", "ar")   # each has its own analyzer, title and body fields
 MAX_PAGE = 100

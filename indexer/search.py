@@ -24,7 +24,7 @@ from babel import Locale
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from archive.vocab import Vocabulary, load_vocabulary
+from archive.cleaning.vocab import Vocabulary, load_vocabulary
 from indexer import titlewords
 from indexer.concepts import Concepts
 from indexer.errors import QueryError

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from archive.textnorm import fold
+from archive.cleaning.textnorm import fold
 
 FILE = "TITLE_WORDS.json"
 WORD = re.compile(r"[^\W\d_]{3,}")

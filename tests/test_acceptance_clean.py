@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from archive.cleaning.releases import clean_versions
+from archive.cleaning.vocab import load_vocabulary
 from archive.jobs import open_archive
-from archive.releases import clean_versions
 from archive.settings import load_settings
-from archive.vocab import load_vocabulary
 from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, pressroom
 
 sys.path.insert(0, str(ROOT / "bench"))

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from archive.capture.links import decode_html
 from archive.jobs import Paths, SiteResult, crawl_sites, open_archive
-from archive.links import decode_html
 from archive.settings import Settings, adhoc_site, load_settings
 from archive.verify import verify_archive
 from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, request_paths

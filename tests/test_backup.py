@@ -19,8 +19,8 @@ import pytest
 
 import archive.backup
 from archive.backup import BackupError, backup_archive, read_manifest, restore_archive, sha256_of
+from archive.capture.fetch import Response
 from archive.catalogue import Catalogue
-from archive.fetch import Response
 from archive.jobs import Paths
 from archive.settings import Settings
 from archive.warcstore import OPEN_SUFFIX, RecordRef, WarcStore, iter_records, valid_length

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from archive.clean import Capture, clean_page
-from archive.dates import DATE_SOURCES, library_date, parse_visible
-from archive.extract import word_count
-from archive.page import in_side_region
+from archive.cleaning.clean import Capture, clean_page
+from archive.cleaning.dates import DATE_SOURCES, library_date, parse_visible
+from archive.cleaning.extract import word_count
+from archive.cleaning.page import in_side_region
+from archive.cleaning.vocab import Vocabulary, load_vocabulary
 from archive.release import Release
-from archive.vocab import Vocabulary, load_vocabulary
 
 URL = "https://news.example.org/news/boats-for-fishing-families"
 TEXT = [

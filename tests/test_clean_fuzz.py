@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.clean import Capture, NotARelease, clean_page, clean_release
+from archive.capture.urls import canonical_url
+from archive.cleaning.clean import Capture, NotARelease, clean_page, clean_release
+from archive.cleaning.vocab import Vocabulary, load_vocabulary
 from archive.release import Release
-from archive.urls import canonical_url
-from archive.vocab import Vocabulary, load_vocabulary
 from tests.test_clean_units import EN
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.clean import Capture, clean_page
-from archive.extract import shared_core, strip_site
-from archive.vocab import PageRules, Vocabulary, load_vocabulary
+from archive.cleaning.clean import Capture, clean_page
+from archive.cleaning.extract import shared_core, strip_site
+from archive.cleaning.vocab import PageRules, Vocabulary, load_vocabulary
 
 URL = "https://www.dailystar.example/2024/03/12/floods-hit-dhaka"
 BODY = "".join(f"<p>Paragraph {i} of the story: teams reached the flooded districts by boat and "

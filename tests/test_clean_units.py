@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from archive.clean import Capture, NotARelease, clean_page, clean_release
-from archive.contacts import decode_cfemail, parse_contacts
-from archive.countries import read_lead, release_countries
-from archive.dates import parse_visible
-from archive.extract import tidy_paragraphs
-from archive.projects import release_projects
+from archive.cleaning.clean import Capture, NotARelease, clean_page, clean_release
+from archive.cleaning.contacts import decode_cfemail, parse_contacts
+from archive.cleaning.countries import read_lead, release_countries
+from archive.cleaning.dates import parse_visible
+from archive.cleaning.extract import tidy_paragraphs
+from archive.cleaning.projects import release_projects
+from archive.cleaning.themes import release_themes, tagged_themes
+from archive.cleaning.vocab import PageRules, Vocabulary, load_vocabulary
 from archive.release import Contact, Release
-from archive.themes import release_themes, tagged_themes
-from archive.vocab import PageRules, Vocabulary, load_vocabulary
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 URL = "https://news.example.org/news/boats-for-fishing-families"

@@ -11,11 +11,11 @@ from pytest_httpserver import HTTPServer
 from warcio.archiveiterator import ArchiveIterator
 from werkzeug import Request, Response
 
+from archive.capture.record import CrawlStats
 from archive.catalogue import Catalogue
 from archive.errors import CrawlLocked
 from archive.jobs import Paths, crawl_sites, open_archive
 from archive.lock import RunLock
-from archive.record import CrawlStats
 from archive.settings import Settings, SiteConfig
 from archive.verify import verify_archive
 from tests.conftest import pressroom
@@ -267,7 +267,7 @@ def test_progress_line_and_log_lines_name_site_and_url(
     progress.clear()
     status = capsys.readouterr().err
     assert "\rfetched 2  new 1  changed 0" in status and "queue" in status
-    events = [r.getMessage() for r in caplog.records if r.name == "archive.record"]
+    events = [r.getMessage() for r in caplog.records if r.name == "archive.capture.record"]
     assert any(m.startswith(f"tiny: new {tiny.base}/news/one") for m in events)
 
 

@@ -24,16 +24,16 @@ from warcio.warcwriter import WARCWriter
 from werkzeug import Request, Response
 from werkzeug.datastructures import Headers
 
-from archive import importer, netguard
+from archive.capture import importer, netguard
+from archive.capture.importer import import_paths
+from archive.capture.links import parse_page
+from archive.capture.netguard import AddressPolicy, is_public
+from archive.capture.sitemaps import SitemapTooLarge, parse_sitemap
 from archive.catalogue import Catalogue
 from archive.cli import summary
 from archive.errors import RefusedURL
-from archive.importer import import_paths
 from archive.jobs import Paths, crawl_sites, open_archive
-from archive.links import parse_page
-from archive.netguard import AddressPolicy, is_public
 from archive.settings import Settings, SiteConfig
-from archive.sitemaps import SitemapTooLarge, parse_sitemap
 from tests.test_hazards import CountingServer, page
 
 if TYPE_CHECKING:
@@ -356,7 +356,7 @@ def test_a_page_with_400000_links_follows_the_first_max_links_per_page(
     httpserver.expect_request("/").respond_with_data(many_links(400_000), content_type="text/html")
     httpserver.expect_request(re.compile(r"/p/\d+")).respond_with_data(page("p"),
                                                                        content_type="text/html")
-    with caplog.at_level(logging.WARNING, logger="archive.crawl"):
+    with caplog.at_level(logging.WARNING, logger="archive.capture.crawl"):
         result = crawl_sites(settings, [site_at(httpserver, "links")], max_fetches=40)[0]
     assert result.complete
     assert [p for p in paths_of(httpserver) if p.startswith("/p/")] == [f"/p/{i}" for i in range(20)]

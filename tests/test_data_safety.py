@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from archive.capture.importer import import_paths
 from archive.catalogue import Catalogue
-from archive.clean import Capture, clean_page
+from archive.cleaning.clean import Capture, clean_page
+from archive.cleaning.releases import clean_versions
+from archive.cleaning.vocab import Vocabulary, load_vocabulary
 from archive.cli_releases import reclean
-from archive.importer import import_paths
 from archive.jobs import Paths, open_archive
 from archive.release import Release
-from archive.releases import clean_versions
 from archive.settings import Settings
-from archive.vocab import Vocabulary, load_vocabulary
 from tests.conftest import SAMPLE_SITE, SampleSite, pressroom
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -166,7 +166,7 @@ def full_disk(monkeypatch: pytest.MonkeyPatch) -> dict[str, int | None]:
 def response(url: str, body: bytes) -> Any:
     from datetime import UTC, datetime
 
-    from archive.fetch import Response
+    from archive.capture.fetch import Response
 
     return Response(url=url, status=200, reason="OK", headers=[("Content-Type", "text/html")],
                     body=body, raw_body=body, fetched_at=datetime.now(UTC),
@@ -437,7 +437,7 @@ def test_a_compressed_capture_is_read_back_within_the_cap(tmp_path: Path) -> Non
     import zlib
     from datetime import UTC, datetime
 
-    from archive.fetch import Response
+    from archive.capture.fetch import Response
     from archive.warcstore import WarcStore, iter_records
 
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)

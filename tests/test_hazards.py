@@ -15,12 +15,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from archive.capture.fetch import Fetcher
+from archive.capture.netguard import AddressPolicy
+from archive.capture.record import CrawlStats
 from archive.catalogue import Catalogue
 from archive.errors import RefusedURL
-from archive.fetch import Fetcher
 from archive.jobs import Paths, crawl_sites
-from archive.netguard import AddressPolicy
-from archive.record import CrawlStats
 from archive.settings import Settings, SiteConfig
 
 PAGE = "<html><head><title>{0}</title></head><body><p>{0}</p>{1}</body></html>"

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from archive.catalogue import Catalogue, VersionRow
+from archive.cleaning.textnorm import fold
 from archive.jobs import Paths
 from archive.release import Release, release_id
-from archive.textnorm import fold
 from archive.warcstore import RecordRef
 from indexer.analysis import arabic_light_stem, language_analyzer
 from indexer.build import families, rebuild, update

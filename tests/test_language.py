@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from archive.clean import Capture, clean_page
-from archive.language import language_code, release_language, text_language, url_language
+from archive.cleaning.clean import Capture, clean_page
+from archive.cleaning.language import language_code, release_language, text_language, url_language
+from archive.cleaning.vocab import Vocabulary, load_vocabulary
 from archive.release import Release
-from archive.vocab import Vocabulary, load_vocabulary
 
 TEXTS = {
     "de": "Die Stadtverwaltung hat am Samstag bekanntgegeben, dass die Brücke über den Fluss ab "

@@ -306,7 +306,7 @@ def test_the_documented_syntax_resolves_as_whoosh_parsed_it(whoosh: Any, text: s
 
 @pytest.fixture(scope="module")
 def concepts() -> Any:
-    from archive.vocab import load_vocabulary
+    from archive.cleaning.vocab import load_vocabulary
     from indexer.concepts import Concepts
 
     return Concepts(load_vocabulary())

@@ -185,6 +185,6 @@ def test_a_bad_page_rule_selector_is_a_settings_error_naming_its_key(
 
 
 def test_the_shipped_page_rules_all_compile() -> None:
-    from archive.vocab import load_vocabulary
+    from archive.cleaning.vocab import load_vocabulary
 
     assert load_vocabulary().rules

@@ -19,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from archive.capture.importer import import_paths
 from archive.catalogue import Catalogue
-from archive.importer import import_paths
 from archive.jobs import Paths, open_archive
 from archive.release import Release, release_id
 from archive.settings import Settings, load_settings

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.textdump import (
+from archive.cleaning.textdump import (
     KEEP_WORDS,
     SHORT_WORDS,
     Boilerplate,
@@ -332,9 +332,9 @@ def test_strip_keeps_order_and_long_lines(case: tuple[list[str], Boilerplate]) -
 
 def test_a_dump_without_a_date_is_a_release_with_the_date_unknown(
         corpus: dict[str, list[str]], model: Boilerplate) -> None:
-    from archive.clean import Capture
-    from archive.clean_text import clean_text_dump
-    from archive.vocab import load_vocabulary
+    from archive.cleaning.clean import Capture
+    from archive.cleaning.clean_text import clean_text_dump
+    from archive.cleaning.vocab import load_vocabulary
 
     vocab = load_vocabulary()
     dated = Capture(url="http://127.0.0.1/seed", site="t", body="\n".join(corpus[SEED]),

@@ -23,8 +23,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 
+from archive.capture.fetch import Response
 from archive.errors import SettingsError
-from archive.fetch import Response
 from archive.jobs import Paths
 from archive.settings import Settings, load_settings
 from archive.warcstore import RecordRef, WarcStore

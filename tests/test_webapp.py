@@ -16,9 +16,9 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from archive.importer import import_paths
+from archive.capture.importer import import_paths
+from archive.cleaning.releases import clean_versions
 from archive.jobs import open_archive
-from archive.releases import clean_versions
 from indexer.build import update
 from tests.webapp_fixtures import PAYLOADS, build_archive, pages
 from webapp import create_app

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from archive.importer import import_paths
+from archive.capture.importer import import_paths
+from archive.cleaning.releases import clean_versions
 from archive.jobs import open_archive
-from archive.releases import clean_versions
 from archive.settings import Settings, load_settings
 from indexer.build import rebuild
 

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import trafilatura
 from bs4 import Tag
 
-from archive.page import Page, in_side_region, text_of
-from archive.textnorm import fold, plain_text, squash, words
-from archive.vocab import PageRules
+from archive.cleaning.page import Page, in_side_region, text_of
+from archive.cleaning.textnorm import fold, plain_text, squash, words
+from archive.cleaning.vocab import PageRules
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import lxml.html
 from bs4 import Tag
 from lxml.html import HtmlElement
 
-from archive.page import CONTENT_ROLES, CONTENT_TAGS, Page, in_side_region, prune_side, text_of
-from archive.textnorm import fold
+from archive.cleaning.page import CONTENT_ROLES, CONTENT_TAGS, Page, in_side_region, prune_side, text_of
+from archive.cleaning.textnorm import fold
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
+from archive.capture.urls import BadURL, split_url, url_netloc
 from archive.errors import RefusedURL
-from archive.urls import BadURL, split_url, url_netloc
 
 logger = logging.getLogger(__name__)
 

@@ -20,16 +20,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from archive.capture.fetch import RETRYABLE_STATUS, Fetcher, Response, retry_after_seconds
+from archive.capture.links import PageLinks, parse_page
+from archive.capture.netguard import AddressPolicy, is_public
+from archive.capture.record import CrawlStats, Recorder
+from archive.capture.robots import RobotsRules, rules_from_response
+from archive.capture.sitemaps import Sitemap, SitemapTooLarge, parse_sitemap
+from archive.capture.urls import BadURL, absolute_url, canonical_url, path_key, split_url, trap_reason
 from archive.catalogue import Catalogue, FrontierItem, UrlState, Version
 from archive.errors import FetchError, RefusedURL
-from archive.fetch import RETRYABLE_STATUS, Fetcher, Response, retry_after_seconds
-from archive.links import PageLinks, parse_page
-from archive.netguard import AddressPolicy, is_public
-from archive.record import CrawlStats, Recorder
-from archive.robots import RobotsRules, rules_from_response
 from archive.settings import Settings, SiteConfig, netloc
-from archive.sitemaps import Sitemap, SitemapTooLarge, parse_sitemap
-from archive.urls import BadURL, absolute_url, canonical_url, path_key, split_url, trap_reason
 from archive.warcstore import RecordRef, WarcStore
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from archive.capture.fetch import Response
 from archive.catalogue import Catalogue, UrlState, Version
-from archive.fetch import Response
 from archive.warcstore import NOT_MODIFIED_PROFILE, WarcStore, warc_date
 
 logger = logging.getLogger(__name__)

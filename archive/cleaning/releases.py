@@ -11,12 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from archive.catalogue import Catalogue, VersionRow
-from archive.clean import Capture, NotARelease, clean_release
-from archive.clean_text import clean_text_dump, dump_text
+from archive.cleaning.clean import Capture, NotARelease, clean_release
+from archive.cleaning.clean_text import clean_text_dump, dump_text
+from archive.cleaning.textdump import Boilerplate, learn_boilerplate, split_lines
+from archive.cleaning.vocab import PageRules, Vocabulary, load_vocabulary, page_rules_from
 from archive.release import Release
 from archive.settings import Settings
-from archive.textdump import Boilerplate, learn_boilerplate, split_lines
-from archive.vocab import PageRules, Vocabulary, load_vocabulary, page_rules_from
 from archive.warcstore import UnreadableRecord, WarcStore
 
 logger = logging.getLogger(__name__)

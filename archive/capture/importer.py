@@ -18,12 +18,12 @@ from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.capture.fetch import Response
+from archive.capture.links import parse_page
+from archive.capture.urls import canonical_url
 from archive.catalogue import Catalogue
 from archive.errors import ArchiveError
-from archive.fetch import Response
-from archive.links import parse_page
 from archive.settings import netloc
-from archive.urls import canonical_url
 from archive.warcstore import RecordRef, WarcStore
 
 logger = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from typing import Any
 import soupsieve
 from babel import Locale
 
+from archive.cleaning.textnorm import fold
 from archive.errors import SettingsError
 from archive.settings import defaults_dir, read_toml
-from archive.textnorm import fold
 
 LANGUAGES = ("en", "fr", "es", "ar")
 THEMES = ("migration-governance", "counter-trafficking", "smuggling", "labour-migration",

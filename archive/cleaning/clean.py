@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 
 from bs4 import Tag
 
-from archive.contacts import parse_contacts, region_emails, reveal_cfemails
-from archive.countries import office_country, read_lead, release_countries
-from archive.dates import published_date, updated_date
-from archive.errors import ArchiveError
-from archive.extract import (
+from archive.capture.links import decode_html
+from archive.capture.urls import absolute_url
+from archive.cleaning.contacts import parse_contacts, region_emails, reveal_cfemails
+from archive.cleaning.countries import office_country, read_lead, release_countries
+from archive.cleaning.dates import published_date, updated_date
+from archive.cleaning.extract import (
     find_title,
     generic_paragraphs,
     main_region,
@@ -27,16 +28,15 @@ from archive.extract import (
     tidy_paragraphs,
     word_count,
 )
-from archive.language import release_language
-from archive.links import decode_html
-from archive.page import MAX_HTML_BYTES, Page, in_side_region, parse, text_of
-from archive.projects import release_projects
+from archive.cleaning.language import release_language
+from archive.cleaning.page import MAX_HTML_BYTES, Page, in_side_region, parse, text_of
+from archive.cleaning.projects import release_projects
+from archive.cleaning.textdump import looks_like_date
+from archive.cleaning.textnorm import fold, plain_text, strip_control_refs
+from archive.cleaning.themes import release_themes
+from archive.cleaning.vocab import PageRules, Vocabulary
+from archive.errors import ArchiveError
 from archive.release import Contact, Release, release_id
-from archive.textdump import looks_like_date
-from archive.textnorm import fold, plain_text, strip_control_refs
-from archive.themes import release_themes
-from archive.urls import absolute_url
-from archive.vocab import PageRules, Vocabulary
 
 MIN_WORDS = 50
 LISTING_TEASERS = 4   # linked headings in the main region that make a page a listing

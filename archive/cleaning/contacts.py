@@ -6,9 +6,9 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
-from archive.page import in_side_region
+from archive.cleaning.page import in_side_region
+from archive.cleaning.textnorm import fold, squash
 from archive.release import Contact
-from archive.textnorm import fold, squash
 
 # bounded repetitions: no quadratic backtracking on a megabyte-long "word"
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")

@@ -9,8 +9,8 @@ import math
 import re
 from urllib.parse import urlsplit
 
-from archive.textnorm import fold
-from archive.vocab import Vocabulary
+from archive.cleaning.textnorm import fold
+from archive.cleaning.vocab import Vocabulary
 
 TITLE_BOOST = 3.0
 SECOND_MIN = 1.5

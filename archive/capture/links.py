@@ -13,7 +13,7 @@ import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from archive.urls import absolute_url
+from archive.capture.urls import absolute_url
 
 WHITESPACE = re.compile(r"\s+")
 SKIP_TEXT_TAGS = {"script", "style", "noscript", "template"}

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from archive.textnorm import fold
-from archive.vocab import Project, Vocabulary
+from archive.cleaning.textnorm import fold
+from archive.cleaning.vocab import Project, Vocabulary
 
 ACRONYM = r"[A-Z][A-Za-z0-9]*(?:[-‑][A-Z][A-Za-z0-9]*)*(?:\s[A-Z]{2,5})?"
 LINKERS = (r"of|for|and|the|in|on|to|at|de|des|du|la|le|les|et|pour|en|y|del|el|los|las|para|"

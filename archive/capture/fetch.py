@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from archive.capture.netguard import AddressPolicy, guarded_adapter
 from archive.errors import FetchError
-from archive.netguard import AddressPolicy, guarded_adapter
 from archive.settings import CrawlSettings
 
 logger = logging.getLogger(__name__)

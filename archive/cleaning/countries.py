@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from archive.vocab import Vocabulary
+from archive.cleaning.vocab import Vocabulary
 
 LEAD = re.compile(r"^\s*([^\W\d][^–—:\n]{0,60}?)\s+[-–—]\s+\S")
 TITLE_WEIGHT, LEAD_WEIGHT, BODY_WEIGHT = 3.0, 2.0, 1.0

@@ -3,14 +3,20 @@ same metadata steps as an HTML page."""
 
 from __future__ import annotations
 
-from archive.clean import Capture, build_release
-from archive.contacts import EMAIL, parse_contacts
-from archive.dates import parse_visible
-from archive.extract import tidy_paragraphs, word_count
-from archive.language import text_language
+from archive.cleaning.clean import Capture, build_release
+from archive.cleaning.contacts import EMAIL, parse_contacts
+from archive.cleaning.dates import parse_visible
+from archive.cleaning.extract import tidy_paragraphs, word_count
+from archive.cleaning.language import text_language
+from archive.cleaning.textdump import (
+    Boilerplate,
+    looks_like_date,
+    release_from_dump,
+    split_lines,
+    strip_boilerplate,
+)
+from archive.cleaning.vocab import Vocabulary
 from archive.release import Contact, Release
-from archive.textdump import Boilerplate, looks_like_date, release_from_dump, split_lines, strip_boilerplate
-from archive.vocab import Vocabulary
 
 MIN_WORDS = 50
 

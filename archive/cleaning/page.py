@@ -12,8 +12,8 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 from lxml.html import HtmlElement
 
-from archive.links import decode_html
-from archive.textnorm import squash
+from archive.capture.links import decode_html
+from archive.cleaning.textnorm import squash
 
 logger = logging.getLogger(__name__)
 
