@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeAlias
 
@@ -352,33 +353,29 @@ def _operators(items: list[Node | str], boost: float) -> Node:
 
 
 def _any_of(items: list[Node | str], at: int) -> tuple[Node | None, int]:
-    first, at = _all_of(items, at)
-    if first is None:
-        return None, at
-    options = [first]
-    while at < len(items) and items[at] == "OR":
-        more, after = _all_of(items, at + 1)
-        if more is None:
-            at += 1
-            continue
-        options.append(more)
-        at = after
-    return (Or(tuple(options)) if len(options) > 1 else first), at
+    return _joined(items, at, "OR", _all_of, Or)
 
 
 def _all_of(items: list[Node | str], at: int) -> tuple[Node | None, int]:
-    first, at = _negated(items, at)
+    return _joined(items, at, "AND", _negated, And)
+
+
+def _joined(items: list[Node | str], at: int, operator: str,
+            part: Callable[[list[Node | str], int], tuple[Node | None, int]],
+            join: Callable[[tuple[Node, ...]], Node]) -> tuple[Node | None, int]:
+    """Read parts joined by an operator (an operator with nothing after it is skipped)."""
+    first, at = part(items, at)
     if first is None:
         return None, at
-    required = [first]
-    while at < len(items) and items[at] == "AND":
-        more, after = _negated(items, at + 1)
+    parts = [first]
+    while at < len(items) and items[at] == operator:
+        more, after = part(items, at + 1)
         if more is None:
             at += 1
             continue
-        required.append(more)
+        parts.append(more)
         at = after
-    return (And(tuple(required)) if len(required) > 1 else first), at
+    return (join(tuple(parts)) if len(parts) > 1 else first), at
 
 
 def _negated(items: list[Node | str], at: int) -> tuple[Node | None, int]:
