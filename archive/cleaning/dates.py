@@ -67,13 +67,7 @@ def iso_date(value: str | None) -> str | None:
     """
     if not value:
         return None
-    match = ISO.search(value.translate(ARABIC_DIGITS))
-    if not match:
-        return None
-    try:
-        return date(*map(int, match.groups())).isoformat()
-    except ValueError:
-        return None
+    return _day(ISO.search(value.translate(ARABIC_DIGITS)))
 
 
 def parse_visible(text: str, language: str | None) -> str | None:
@@ -211,7 +205,11 @@ def url_date(url: str) -> str | None:
     >>> url_date("https://news.example.org/2019/13/45/boats") is None
     True
     """
-    match = URL_DATE.search(url)
+    return _day(URL_DATE.search(url))
+
+
+def _day(match: re.Match[str] | None) -> str | None:
+    """Return YYYY-MM-DD from a (year, month, day) match, or None when it is no real day."""
     if not match:
         return None
     try:
