@@ -28,7 +28,7 @@ test: install browser
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check archive indexer webapp tests bench
+	$(VENV)/bin/ruff check archive indexer webapp pressroom tests bench
 	$(VENV)/bin/mypy
 
 bench: install

@@ -10,10 +10,11 @@ from typing import Any
 import click
 
 from archive.capture.record import CrawlStats
+from archive.capture.runs import SiteResult, crawl_sites
 from archive.cli_common import common_options, lower_priority, settings_from
 from archive.cli_releases import clean_archive, report_cleaning
 from archive.errors import ArchiveError
-from archive.jobs import Paths, SiteResult, crawl_sites, open_archive
+from archive.layout import DataDir, open_archive
 from archive.settings import Settings, SiteConfig, adhoc_site
 from archive.verify import verify_archive
 
@@ -138,7 +139,7 @@ def verify(config_file: str | None, data_dir: str | None, log_level: str | None)
     """Check the archive: every WARC record readable with its digests, every catalogue row
     pointing at a record of the right length. Exits 1 when anything is wrong."""
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
-    if not Paths(settings.data_dir).catalogue.exists():
+    if not DataDir(settings.data_dir).catalogue.exists():
         raise click.ClickException(f"no archive in {settings.data_dir}")
     with open_archive(settings) as (catalogue, store):
         report = verify_archive(catalogue, store)

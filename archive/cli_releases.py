@@ -20,7 +20,7 @@ from archive.cleaning.textnorm import plain_text
 from archive.cleaning.vocab import load_vocabulary
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
-from archive.jobs import Paths, open_archive
+from archive.layout import DataDir, open_archive
 from archive.lock import RunLock
 from archive.payload import DEFAULT_MAX_PAYLOAD, gunzip
 from archive.release import FIELDS
@@ -185,7 +185,7 @@ def projects(as_json: bool, config_file: str | None, data_dir: str | None,
 
 
 def _catalogue(data_dir: Path) -> Catalogue:
-    path = Paths(data_dir).catalogue
+    path = DataDir(data_dir).catalogue
     if not path.exists():
         raise click.ClickException(f"no archive in {data_dir}: run pressroom crawl first")
     return Catalogue(path)

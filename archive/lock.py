@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import IO
 
 from archive.errors import CrawlLocked
+from archive.layout import DataDir
 
 # the locks this process holds, for the fork hook below (a fork hook is process-wide by nature)
 _HELD: weakref.WeakSet[RunLock] = weakref.WeakSet()
@@ -25,7 +26,7 @@ class RunLock:
     """An flock on DATA_DIR/NAME.lock, holding the owner's pid and start time for messages."""
 
     def __init__(self, directory: Path, name: str) -> None:
-        self.path = directory / f"{name}.lock"
+        self.path = DataDir(directory).lock(name)
         self.name = name
         self._fh: IO[str] | None = None
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from archive.catalogue import Catalogue
 from archive.errors import ArchiveError
-from archive.jobs import Paths
+from archive.layout import DataDir
 from archive.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
                   ) -> ArchiveStatus:
     """Read the data directory's catalogue and files into an ArchiveStatus (never writes)."""
     now = now or datetime.now(UTC)
-    paths = Paths(settings.data_dir)
+    paths = DataDir(settings.data_dir)
     warc_files, warc_bytes = _folder_size(paths.warc)
     catalogue_bytes = sum(_size(paths.catalogue.with_name(paths.catalogue.name + suffix))
                           for suffix in ("", "-wal"))
@@ -282,9 +282,9 @@ def _sites(settings: Settings, status: ArchiveStatus, runs: dict[str, list[RunSu
 
 
 def scheduled_runs(settings: Settings, now: datetime) -> tuple[dict[str, datetime], str | None]:
-    """Return the next run of each site from archive.schedule, or why there is none."""
+    """Return the next run of each site from pressroom.schedule, or why there is none."""
     try:
-        schedule = importlib.import_module("archive.schedule")
+        schedule = importlib.import_module("pressroom.schedule")
     except ImportError:
         return {}, "not scheduled"
     try:
@@ -297,7 +297,7 @@ def scheduled_runs(settings: Settings, now: datetime) -> tuple[dict[str, datetim
 def scheduler_state(settings: Settings, now: datetime) -> SchedulerState | None:
     """Read the scheduler's schedule.json (None when no scheduler ever ran here)."""
     try:
-        read_state = importlib.import_module("archive.schedule").read_state
+        read_state = importlib.import_module("pressroom.schedule").read_state
     except (ImportError, AttributeError):
         return None
     state = read_state(settings.data_dir)

@@ -31,10 +31,11 @@ from score_extraction import score  # noqa: E402
 from score_releases import load_jsonl  # noqa: E402
 from score_releases import score as score_releases  # noqa: E402
 
+from archive.capture.runs import crawl_sites  # noqa: E402
 from archive.cleaning.clean import Capture, clean_page  # noqa: E402
 from archive.cleaning.releases import clean_versions  # noqa: E402
 from archive.cleaning.vocab import load_vocabulary  # noqa: E402
-from archive.jobs import crawl_sites, open_archive  # noqa: E402
+from archive.layout import open_archive  # noqa: E402
 from archive.settings import adhoc_site, load_settings  # noqa: E402
 
 BENCHMARK = ROOT.parent / "shared" / "benchmarks" / "article-extraction"

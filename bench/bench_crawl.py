@@ -28,7 +28,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.jobs import Paths, crawl_sites  # noqa: E402
+from archive.capture.runs import crawl_sites  # noqa: E402
+from archive.layout import DataDir  # noqa: E402
 from archive.settings import adhoc_site, load_settings  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "sample-site"
@@ -56,8 +57,8 @@ def crawl_once(url: str, keep_alive: bool) -> dict[str, float]:
         started = time.perf_counter()
         second = crawl_sites(settings, [site])[0].stats
         second_s = time.perf_counter() - started
-        warc_bytes = sum(p.stat().st_size for p in Paths(Path(tmp)).warc.iterdir())
-        urls = [r[0] for r in sqlite3.connect(Paths(Path(tmp)).catalogue).execute(
+        warc_bytes = sum(p.stat().st_size for p in DataDir(Path(tmp)).warc.iterdir())
+        urls = [r[0] for r in sqlite3.connect(DataDir(Path(tmp)).catalogue).execute(
             "SELECT url FROM fetches WHERE run_id = 1 ORDER BY id")]
     return {"first_pages": first.fetched, "first_s": first_s, "second_pages": second.fetched,
             "second_s": second_s, "warc_bytes": warc_bytes, "urls": urls}  # type: ignore[dict-item]

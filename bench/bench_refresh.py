@@ -36,7 +36,7 @@ from bench_serve import rss_mb, run_rate, start_server, urls  # noqa: E402
 from corpus import generate  # noqa: E402
 
 from archive.catalogue import Catalogue, VersionRow  # noqa: E402
-from archive.jobs import Paths  # noqa: E402
+from archive.layout import DataDir  # noqa: E402
 from archive.warcstore import RecordRef  # noqa: E402
 
 SAMPLE_SITE = ROOT.parent / "shared" / "sample-site"
@@ -44,7 +44,7 @@ SAMPLE_SITE = ROOT.parent / "shared" / "sample-site"
 
 def seed(data_dir: Path, releases: list[dict[str, Any]], stamp: str = "") -> None:
     """Write releases to the catalogue as cleaned versions (a new version when `stamp` is set)."""
-    catalogue = Catalogue(Paths(data_dir).catalogue)
+    catalogue = Catalogue(DataDir(data_dir).catalogue)
     try:
         with catalogue.transaction():
             for release in releases:
@@ -64,7 +64,7 @@ def seed(data_dir: Path, releases: list[dict[str, Any]], stamp: str = "") -> Non
 
 
 def pressroom(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "webapp", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "pressroom", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=900)
 
 

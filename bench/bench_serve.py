@@ -76,7 +76,7 @@ def start_server(index: Path) -> tuple[subprocess.Popen[str], str, Path]:
     log = (work / "server.log").open("w")  # a pipe nobody reads would stall the server
     # the load generator is one client standing for many: lift the per-client limit
     env = {**os.environ, "PRESSROOM_WEB_SEARCH_RATE": "100000", "PRESSROOM_WEB_SEARCH_BURST": "100000"}
-    proc = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "pressroom", "serve", "--port", str(port),
                              "--data-dir", str(data), "--log-level", "ERROR"], cwd=ROOT, text=True, env=env,
                             stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"

@@ -29,7 +29,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import SegmentWriter
 
 from archive.catalogue import Catalogue
-from archive.jobs import Paths
+from archive.layout import DataDir
 from archive.lock import RunLock
 from archive.warcstore import fsync_dir
 from indexer import titlewords
@@ -347,7 +347,7 @@ class WhooshWriter:
 
 
 def _catalogue_releases(data_dir: Path) -> Iterator[dict[str, Any]]:
-    catalogue = Catalogue(Paths(data_dir).catalogue)
+    catalogue = Catalogue(DataDir(data_dir).catalogue)
     try:
         yield from catalogue.releases()
     finally:

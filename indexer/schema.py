@@ -15,6 +15,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
+from archive.layout import DataDir
 from indexer.analysis import LANGUAGES, language_analyzer, plain_analyzer
 from indexer.errors import IndexMissing, IndexVersionError
 from indexer.interface import FACETS as FACETS
@@ -55,7 +56,7 @@ def build_schema(single_analyzer: bool = False) -> Schema:
 
 def index_path(data_dir: Path) -> Path:
     """Return the index path of a data directory (a symlink to the live index folder)."""
-    return data_dir / "index"
+    return DataDir(data_dir).index
 
 
 def write_version(directory: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, g, request
 
 from archive.catalogue import Catalogue
-from archive.jobs import Paths
+from archive.layout import DataDir
 from archive.settings import Settings, load_settings
 from archive.warcstore import WarcStore
 from indexer.interface import SearchIndex, open_index
@@ -91,12 +91,12 @@ def searcher(app: Flask) -> SearchIndex:
 def catalogue(app: Flask) -> Catalogue:
     """A read-only catalogue connection for the current request."""
     if "catalogue" not in g:
-        g.catalogue = Catalogue(Paths(app.config["DATA_DIR"]).catalogue, read_only=True)
+        g.catalogue = Catalogue(DataDir(app.config["DATA_DIR"]).catalogue, read_only=True)
     return g.catalogue  # type: ignore[no-any-return]
 
 
 def warc_store(app: Flask) -> WarcStore:
     """The archive's WARC files, for reading archived originals."""
     settings: Settings = app.extensions["pressroom_settings"]
-    return WarcStore(Paths(app.config["DATA_DIR"]).warc, settings.archive.warc_prefix,
+    return WarcStore(DataDir(app.config["DATA_DIR"]).warc, settings.archive.warc_prefix,
                      settings.archive.warc_max_bytes, settings.crawl.max_body_bytes)

@@ -19,6 +19,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.layout import DataDir
+
 MIN_PASSWORD = 12
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
@@ -88,7 +90,7 @@ class Accounts:
     """The staff accounts and logins of one data directory."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / "staff.sqlite"
+        self.path = DataDir(Path(data_dir)).staff
         if not self.path.exists():     # password hashes: readable by the owner only
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)

@@ -19,7 +19,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from archive.errors import ArchiveError
 from archive.status import PROBLEM_KINDS
-from webapp.report import Report
+from pressroom.status import Report
 
 SEARCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

@@ -22,6 +22,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests
 
 from archive.errors import ArchiveError, SettingsError
+from archive.layout import DataDir
 from archive.settings import WebSettings
 from webapp.i18n import choose_language, translate
 from webapp.ratelimit import SharedBuckets
@@ -256,7 +257,7 @@ def install(app: Flask) -> None:
     """Add the gate, headers, limits and the error handler to an app."""
     settings = app.extensions["pressroom_settings"]
     app.wsgi_app = Gate(app.wsgi_app, settings.web)  # type: ignore[method-assign]
-    app.extensions["pressroom_buckets"] = SharedBuckets(Path(app.config["DATA_DIR"]) / "ratelimits.db")
+    app.extensions["pressroom_buckets"] = SharedBuckets(DataDir(Path(app.config["DATA_DIR"])).ratelimits)
     app.extensions["pressroom_limits"] = {}
     for kind in ("search", "export", "page"):
         add_limit(app, kind, app.config[f"{kind.upper()}_RATE"], app.config[f"{kind.upper()}_BURST"])

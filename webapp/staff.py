@@ -1,7 +1,7 @@
 """Staff pages under /staff: log in, queue crawls and upkeep jobs, see what the scheduler did.
 
 No request here runs a crawl or touches the index: the buttons only add jobs to the queue in
-archive/jobqueue.py, which the scheduler works through. Every staff route but the login needs a
+pressroom/jobqueue.py, which the scheduler works through. Every staff route but the login needs a
 login; every form carries a per-session CSRF token, checked on every unsafe method.
 """
 
@@ -33,8 +33,9 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from werkzeug.exceptions import BadRequest
 
-from archive.jobqueue import JobQueue
+from archive.layout import DataDir
 from archive.settings import Settings
+from pressroom.jobqueue import JobQueue
 from webapp import security
 from webapp.accounts import Accounts
 from webapp.i18n import translate
@@ -48,7 +49,7 @@ RECENT_JOBS = 30
 
 def load_secret_key(data_dir: Path) -> bytes:
     """Read DATA_DIR/secret_key, creating it (32 random bytes, mode 0600) on first use."""
-    path = Path(data_dir) / "secret_key"
+    path = DataDir(Path(data_dir)).secret_key
     if not path.exists():
         # write a private temporary file, then link it into place: two first requests at once
         # both end up with the one key that won

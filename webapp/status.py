@@ -20,10 +20,10 @@ from prometheus_client.exposition import choose_encoder
 
 from archive.errors import ArchiveError
 from archive.status import PROBLEM_KINDS
+from pressroom.status import Report, cached_report, human_bytes
 from webapp import metrics, security
 from webapp.coverage_svg import ChartText, coverage_chart, mini_chart
 from webapp.i18n import NAMES, STRINGS, translate
-from webapp.report import Report, cached_report, human_bytes
 
 bp = Blueprint("status", __name__)
 SEARCH_ENDPOINTS = ("pages.search_page", "api.search")

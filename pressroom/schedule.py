@@ -1,10 +1,10 @@
 """The built-in scheduler: crawl each site (then update the index) on its schedule, run staff jobs.
 
-One job at a time, each a child `pressroom` process (archive/runner.py), so a crashing run
+One job at a time, each a `pressroom` command in a child process (pressroom/runner.py), so a crashing run
 cannot take the scheduler down and two runs never overlap. A slot that comes due while a run
 is going is not doubled: when the run ends, the missed slots of a site collapse into one
 pending run and one "overran its slot" line is logged. Between slots the job queue
-(archive/jobqueue.py) is polled every `schedule.poll` seconds, and a queued job runs after
+(pressroom/jobqueue.py) is polled every `schedule.poll` seconds, and a queued job runs after
 each scheduled run. Each slot is delayed by a random jitter of up to `schedule.jitter`
 seconds, and of less than half the gap to the next slot, so jitter never skips a slot.
 
@@ -40,15 +40,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive.cronexpr import Schedule, site_schedules
 from archive.errors import SettingsError
-from archive.jobqueue import Job, JobQueue
-from archive.runner import CommandResult, pressroom_argv, run_command
+from archive.layout import DataDir
 from archive.settings import Settings
+from pressroom.cronexpr import Schedule, site_schedules
+from pressroom.jobqueue import Job, JobQueue
+from pressroom.runner import CommandResult, command_args, run_command
 
 logger = logging.getLogger(__name__)
 
-STATE_FILE = "schedule.json"
 RECENT_STEPS = 50
 GRACE_SECONDS = 30.0
 MAX_COUNTED_SLOTS = 10000
@@ -75,7 +75,7 @@ def next_runs(settings: Settings, now: datetime.datetime) -> dict[str, datetime.
 def read_state(data_dir: Path) -> dict[str, Any]:
     """Return the content of DATA_DIR/schedule.json, or {} when there is none (or it is unreadable)."""
     try:
-        state = json.loads((Path(data_dir) / STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads(DataDir(Path(data_dir)).schedule_state.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
@@ -83,8 +83,8 @@ def read_state(data_dir: Path) -> dict[str, Any]:
 
 def write_state(data_dir: Path, state: dict[str, Any]) -> None:
     """Replace DATA_DIR/schedule.json atomically: readers see the old file or the new one."""
-    path = Path(data_dir) / STATE_FILE
-    tmp = path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
+    path = DataDir(Path(data_dir)).schedule_state
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
@@ -292,7 +292,7 @@ class Scheduler:
                                                         "since": iso(start)})
             self._save()
             logger.info("%s: %s started", label, what)
-            result = self.runner(pressroom_argv(args, self.data_dir, self.config_file))
+            result = self.runner(command_args(args, self.data_dir, self.config_file))
             results.append(result)
             self._record_step(label, what, start, result)
             if not result.ok:
@@ -342,7 +342,7 @@ class Scheduler:
         try:
             write_state(self.data_dir, self.state)
         except OSError as exc:  # a full disk must not stop the runs themselves
-            logger.error("cannot write %s: %s", Path(self.data_dir) / STATE_FILE, exc)
+            logger.error("cannot write %s: %s", DataDir(Path(self.data_dir)).schedule_state, exc)
 
 
 def job_steps(job: Job, index_after_crawl: bool) -> list[tuple[str, list[str]]]:

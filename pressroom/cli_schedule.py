@@ -12,7 +12,7 @@ import click
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
 from archive.lock import RunLock
-from archive.schedule import Scheduler
+from pressroom.schedule import Scheduler
 
 
 @click.command()

@@ -9,11 +9,11 @@ from types import FrameType
 import click
 
 from archive.cli import crawl, show_settings, verify
-from archive.cli_backup import backup, restore
 from archive.cli_releases import export, extract, import_, projects, reclean
-from archive.cli_schedule import schedule
 from indexer.cli import index, search
-from webapp.cli_status import status
+from pressroom.cli_backup import backup, restore
+from pressroom.cli_schedule import schedule
+from pressroom.cli_status import status
 from webapp.cli_users import user
 from webapp.serve import serve
 

@@ -25,8 +25,6 @@ import os
 import shutil
 import sqlite3
 import stat
-import subprocess
-import sys
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -37,10 +35,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.catalogue import Catalogue, now_iso
 from archive.errors import ArchiveError
-from archive.jobs import Paths, open_archive
+from archive.layout import PRIVATE_FILES, DataDir, open_archive
 from archive.settings import Settings
 from archive.verify import VerifyReport, verify_archive
 from archive.warcstore import OPEN_SUFFIX, RecordRef, fsync_dir
+from indexer.interface import open_writer
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,6 @@ MANIFEST = "manifest.json"
 PARTIAL = ".partial"
 MANIFEST_FORMAT = 1
 CHUNK = 1 << 20
-PRIVATE_FILES = frozenset({"staff.sqlite"})  # readable by the owner only, in any copy
 PRIVATE = 0o600
 
 
@@ -81,7 +79,7 @@ class BackupSummary:
 # -- backup -----------------------------------------------------------------------------------
 def backup_archive(data_dir: Path, target: Path) -> BackupSummary:
     """Write a consistent snapshot of a data directory into `target` (empty or absent)."""
-    paths = Paths(data_dir)
+    paths = DataDir(data_dir)
     if not paths.catalogue.is_file():
         raise BackupError(f"no archive in {data_dir}: {paths.catalogue.name} is missing")
     _check_empty(target, f"{target} is not empty: a backup goes into an empty or new folder")
@@ -99,9 +97,9 @@ def backup_archive(data_dir: Path, target: Path) -> BackupSummary:
     return BackupSummary(entries, releases)
 
 
-def _write_snapshot(paths: Paths, partial: Path) -> tuple[list[FileEntry], int]:
+def _write_snapshot(paths: DataDir, partial: Path) -> tuple[list[FileEntry], int]:
     """Copy databases, then WARC files, then write the manifest, all into `partial`."""
-    entries = [_snapshot_db(db, partial) for db in sorted(paths.data_dir.glob("*.sqlite"))]
+    entries = [_snapshot_db(db, partial) for db in sorted(paths.root.glob("*.sqlite"))]
     snapshot = Catalogue(partial / paths.catalogue.name, read_only=True)
     try:
         last = _last_records(snapshot)
@@ -112,7 +110,7 @@ def _write_snapshot(paths: Paths, partial: Path) -> tuple[list[FileEntry], int]:
     if paths.warc.is_dir():
         (partial / paths.warc.name).chmod(stat.S_IMODE(paths.warc.stat().st_mode))
     manifest = {"format": MANIFEST_FORMAT, "created": now_iso(),
-                "source": str(paths.data_dir.resolve()), "pressroom": pressroom_version(),
+                "source": str(paths.root.resolve()), "pressroom": pressroom_version(),
                 "releases": releases, "files": [asdict(e) for e in entries]}
     _write_durably(partial / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode(),
                    copy_mode(paths.catalogue))  # it says what the archive holds
@@ -354,15 +352,11 @@ def verify_restored(settings: Settings) -> VerifyReport:
         return verify_archive(catalogue, store)
 
 
-def rebuild_index(data_dir: Path, config_file: str | None = None) -> str:
-    """Rebuild the search index in a subprocess (archive/ does not import the indexer)."""
-    argv = [sys.executable, "-m", "webapp", "index", "--rebuild", "--data-dir", str(data_dir)]
-    if config_file:
-        argv += ["--config", config_file]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines() or ["no message"]
-        raise BackupError(f"the archive is restored but the index rebuild failed ({lines[-1]}); "
-                          f"run: pressroom index --rebuild --data-dir {data_dir}")
-    lines = result.stdout.strip().splitlines()
-    return lines[-1] if lines else "index rebuilt"
+def rebuild_index(settings: Settings) -> str:
+    """Rebuild the search index of a restored data directory; say how it went in one line."""
+    try:
+        stats = open_writer(settings).rebuild()
+    except ArchiveError as exc:
+        raise BackupError(f"the archive is restored but the index rebuild failed ({exc}); "
+                          f"run: pressroom index --rebuild --data-dir {settings.data_dir}") from exc
+    return f"index rebuilt: {stats.added} releases in {stats.seconds:.1f} s"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from archive.backup import backup_archive, rebuild_index, restore_archive
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
+from pressroom.backup import backup_archive, rebuild_index, restore_archive
 
 
 @click.command()
@@ -54,6 +54,6 @@ def restore(backup_dir: Path, no_index: bool, config_file: str | None, data_dir:
         if no_index:
             click.echo("index not rebuilt (--no-index): run `pressroom index --rebuild`")
         else:
-            click.echo(rebuild_index(settings.data_dir, config_file))
+            click.echo(rebuild_index(settings))
     except (ArchiveError, OSError) as exc:
         raise click.ClickException(str(exc)) from None

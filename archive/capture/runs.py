@@ -1,38 +1,20 @@
-"""Run the archive's jobs over a data directory: one crawl at a time, every site in turn."""
+"""Crawl runs over a data directory: one crawl at a time, every site in turn."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from archive.capture.crawl import Crawl, Event
 from archive.capture.netguard import AddressPolicy
 from archive.capture.record import CrawlStats
-from archive.catalogue import Catalogue
+from archive.layout import open_archive
 from archive.lock import RunLock
 from archive.settings import Settings, SiteConfig
-from archive.warcstore import WarcStore, WarcWriteError
+from archive.warcstore import WarcWriteError
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where a data directory keeps each part of the archive."""
-
-    data_dir: Path
-
-    @property
-    def catalogue(self) -> Path:
-        return self.data_dir / "catalogue.sqlite"
-
-    @property
-    def warc(self) -> Path:
-        return self.data_dir / "warc"
 
 
 @dataclass
@@ -44,20 +26,6 @@ class SiteResult:
     stats: CrawlStats
     seconds: float
     complete: bool
-
-
-@contextmanager
-def open_archive(settings: Settings) -> Iterator[tuple[Catalogue, WarcStore]]:
-    """Open the catalogue and WARC store of the data directory (no lock taken)."""
-    paths = Paths(settings.data_dir)
-    catalogue = Catalogue(paths.catalogue)
-    store = WarcStore(paths.warc, settings.archive.warc_prefix, settings.archive.warc_max_bytes,
-                      max_payload_bytes=settings.crawl.max_body_bytes)
-    try:
-        yield catalogue, store
-    finally:
-        store.close()
-        catalogue.close()
 
 
 def crawl_sites(settings: Settings, sites: list[SiteConfig], on_event: Event | None = None,

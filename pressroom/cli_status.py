@@ -8,7 +8,7 @@ import click
 
 from archive.cli_common import settings_from
 from archive.errors import ArchiveError
-from webapp.report import gather_report, text_report
+from pressroom.status import gather_report, text_report
 
 
 @click.command()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.errors import ArchiveError
+from archive.layout import DataDir
 
 KINDS = ("crawl", "reclean", "rebuild", "index")
 
@@ -52,7 +53,7 @@ class JobQueue:
     """The queue kept in DATA_DIR/jobs.sqlite."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / "jobs.sqlite"
+        self.path = DataDir(Path(data_dir)).jobs
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)

@@ -1,5 +1,0 @@
-"""Allow `python -m webapp` as another name for the pressroom command."""
-
-from webapp.cli import main
-
-main()
