@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
+from click.testing import CliRunner
 
 from archive.settings import Settings, load_settings
+from pressroom.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -129,7 +135,7 @@ def crawl_sample_site(data: Path) -> None:
     site = SampleSite(*_start_server([sys.executable, str(SAMPLE_SITE / "serve.py"), "--port", "0"]))
     try:
         # keep-alive off: the replica's server stalls ~40 ms per request on kept-alive connections
-        result = pressroom("crawl", site.url, "--delay", "0", "--data-dir", str(data),
+        result = run_cli("crawl", site.url, "--delay", "0", "--data-dir", str(data),
                            env={"PRESSROOM_CRAWL_KEEP_ALIVE": "false"})
     finally:
         site.stop()
@@ -137,11 +143,40 @@ def crawl_sample_site(data: Path) -> None:
     assert "cleaned:" in result.stdout
 
 
-def pressroom(*args: str, env: dict[str, str] | None = None, timeout: float = 300
-              ) -> subprocess.CompletedProcess[str]:
-    """Run the pressroom command in a subprocess."""
+@dataclass(frozen=True)
+class CliResult:
+    """How a pressroom command ended: what a shell would see of it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> CliResult:
+    """Run a pressroom command in this process (click's CliRunner), as the console script would.
+
+    Its log lines land in `stderr`; it may not lower the test process's priority; an unexpected
+    exception is a failed command whose traceback ends `stderr`.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        with mock.patch.object(os, "nice", lambda increment: 0):
+            result = CliRunner().invoke(cli, list(args), env=env, input=input)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    stderr = result.stderr
+    if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return CliResult(result.exit_code, result.stdout, stderr)
+
+
+def run_process(*args: str, env: dict[str, str] | None = None, timeout: float = 300
+                ) -> subprocess.CompletedProcess[str]:
+    """Run the pressroom command in a subprocess, for tests of what happens between processes."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "webapp", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "pressroom", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=ROOT)
 
 
@@ -156,7 +191,7 @@ class PressroomServer:
         self.log = data_dir.parent / f"serve-{port}.log"
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "webapp", "serve", "--port", str(port), "--workers",
+                [sys.executable, "-m", "pressroom", "serve", "--port", str(port), "--workers",
                  str(workers), "--data-dir", str(data_dir), "--log-level", "WARNING"],
                 cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
         import time

@@ -16,9 +16,9 @@ import pytest
 
 from archive.cleaning.releases import clean_versions
 from archive.cleaning.vocab import load_vocabulary
-from archive.jobs import open_archive
+from archive.layout import open_archive
 from archive.settings import load_settings
-from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, pressroom
+from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, run_cli
 
 sys.path.insert(0, str(ROOT / "bench"))
 from score_releases import below_floors, load_jsonl, score
@@ -44,7 +44,7 @@ def report(name: str, result: dict[str, object]) -> None:
 
 def test_exported_releases_meet_the_floors(archive_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "releases.jsonl"
-    result = pressroom("export", "--format", "jsonl", "--output", str(out), "--data-dir", str(archive_dir))
+    result = run_cli("export", "--format", "jsonl", "--output", str(out), "--data-dir", str(archive_dir))
     assert result.returncode == 0, result.stderr
     releases = load_jsonl(out)
     truth = load_jsonl(SAMPLE_SITE / "truth.jsonl")
@@ -73,7 +73,7 @@ def test_export_csv_has_a_row_per_release(archive_dir: Path, tmp_path: Path) -> 
     import csv
 
     out = tmp_path / "releases.csv"
-    result = pressroom("export", "--format", "csv", "-o", str(out), "--data-dir", str(archive_dir))
+    result = run_cli("export", "--format", "csv", "-o", str(out), "--data-dir", str(archive_dir))
     assert result.returncode == 0, result.stderr
     with out.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -83,7 +83,7 @@ def test_export_csv_has_a_row_per_release(archive_dir: Path, tmp_path: Path) -> 
 
 
 def test_projects_command_lists_what_was_found(archive_dir: Path) -> None:
-    result = pressroom("projects", "--json", "--data-dir", str(archive_dir))
+    result = run_cli("projects", "--json", "--data-dir", str(archive_dir))
     assert result.returncode == 0, result.stderr
     found = {row["acronym"]: row["releases"] for row in json.loads(result.stdout)}
     truth = load_jsonl(SAMPLE_SITE / "truth.jsonl")

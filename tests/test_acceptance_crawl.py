@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from archive.capture.links import decode_html
-from archive.jobs import Paths, SiteResult, crawl_sites, open_archive
+from archive.capture.runs import SiteResult, crawl_sites
+from archive.layout import DataDir, open_archive
 from archive.settings import Settings, adhoc_site, load_settings
 from archive.verify import verify_archive
 from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, request_paths
@@ -59,7 +60,7 @@ class Crawled:
     second_log: list[str]
 
     def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(Paths(self.settings.data_dir).catalogue)
+        return sqlite3.connect(DataDir(self.settings.data_dir).catalogue)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,7 @@ def test_a_changed_page_gets_exactly_one_new_version(sample_site: Callable[..., 
                     encoding="utf-8")
     result = crawl(settings, site)
     assert result.stats.changed == 1 and result.stats.new == 0
-    db = sqlite3.connect(Paths(settings.data_dir).catalogue)
+    db = sqlite3.connect(DataDir(settings.data_dir).catalogue)
     changed = db.execute("SELECT d.url FROM versions v JOIN documents d ON d.id = v.document_id "
                          "WHERE v.version = 2").fetchall()
     assert changed == [(site.url.rstrip("/") + str(release["path"]),)]
@@ -197,7 +198,7 @@ def test_injected_server_errors_end_captured_or_failed_with_a_reason(
     settings = settings_for(tmp_path / "data", retries=4)
     result = crawl(settings, site)
     assert result.complete
-    db = sqlite3.connect(Paths(settings.data_dir).catalogue)
+    db = sqlite3.connect(DataDir(settings.data_dir).catalogue)
     frontier_left = db.execute("SELECT COUNT(*) FROM frontier").fetchone()[0]
     assert frontier_left == 0
     outcomes = dict(db.execute("SELECT outcome, COUNT(*) FROM urls GROUP BY outcome").fetchall())
@@ -243,7 +244,7 @@ def test_sigkill_mid_crawl_leaves_a_consistent_archive_and_the_next_run_resumes(
     site = sample_site()
     data = tmp_path / "data"
     env = {**os.environ, "PRESSROOM_CRAWL_KEEP_ALIVE": "false"}
-    command = [sys.executable, "-m", "webapp", "crawl", site.url, "--delay", "0.02",
+    command = [sys.executable, "-m", "pressroom", "crawl", site.url, "--delay", "0.02",
                "--data-dir", str(data), "--log-level", "WARNING"]
     rng = random.Random(2)
     for _ in range(3):

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, SHARED, pressroom
+from tests.conftest import ROOT, SHARED, run_cli
 
 sys.path.insert(0, str(ROOT / "bench"))
 from score_extraction import score
@@ -26,7 +26,7 @@ def test_generic_extraction_scores_at_least_the_best_open_source_result() -> Non
     truth = json.loads((BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
     pages = sorted((BENCHMARK / "html").glob("*.html.gz"))
     assert len(pages) == len(truth) == 181
-    result = pressroom("extract", *map(str, pages), timeout=600)
+    result = run_cli("extract", *map(str, pages))
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["source"] for line in lines] == list(map(str, pages)), "output out of input order"

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from archive.catalogue import Catalogue
-from archive.jobs import Paths
+from archive.layout import DataDir
 from indexer.build import build_from_releases
 from indexer.search import Searcher
-from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, pressroom
+from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, run_cli
 
 sys.path.insert(0, str(ROOT / "bench"))
 from score_search import evaluate, load, problems
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.acceptance
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     data = tmp_path_factory.mktemp("search") / "data"
     crawl_sample_site(data)
-    index = pressroom("index", "--data-dir", str(data))
+    index = run_cli("index", "--data-dir", str(data))
     assert index.returncode == 0, index.stderr
     yield data
 
@@ -47,7 +47,7 @@ def test_relevance_meets_the_floors_and_beats_a_plain_index(indexed: Path, tmp_p
     result = evaluate(Searcher(indexed), queries, path_to_id)
     _report("multilingual index", result)
 
-    catalogue = Catalogue(Paths(indexed).catalogue)
+    catalogue = Catalogue(DataDir(indexed).catalogue)
     baseline_dir = tmp_path / "plain"
     build_from_releases(catalogue.releases(), baseline_dir, procs=1, single_analyzer=True)
     baseline = evaluate(Searcher(baseline_dir), queries, path_to_id)

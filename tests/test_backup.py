@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-import archive.backup
-from archive.backup import BackupError, backup_archive, read_manifest, restore_archive, sha256_of
+import pressroom.backup
 from archive.capture.fetch import Response
 from archive.catalogue import Catalogue
-from archive.jobs import Paths
+from archive.layout import DataDir
 from archive.settings import Settings
 from archive.warcstore import OPEN_SUFFIX, RecordRef, WarcStore, iter_records, valid_length
-from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, crawl_sample_site, pressroom
+from pressroom.backup import BackupError, backup_archive, read_manifest, restore_archive, sha256_of
+from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, crawl_sample_site, run_cli
 
 # -- a small archive of the test's own ------------------------------------------------------
 
@@ -57,7 +57,7 @@ def _small_archive(data: Path, referenced: int = 2, written: int = 3, close: boo
                    ) -> tuple[list[RecordRef], Path]:
     """Write `written` exchanges, catalogue the first `referenced`; unless `close`, leave the
     file open (closed after the test) with half a record being written at its end."""
-    paths = Paths(data)
+    paths = DataDir(data)
     data.mkdir(parents=True, exist_ok=True)
     catalogue = Catalogue(paths.catalogue)
     store = WarcStore(paths.warc, "pressroom", 10**9)
@@ -100,7 +100,7 @@ def test_open_warc_is_copied_up_to_the_last_referenced_exchange(tmp_path: Path) 
 
 def test_manifest_lists_every_file_with_size_and_digest(tmp_path: Path) -> None:
     _, warc = _small_archive(tmp_path / "data", close=True)
-    result = pressroom("backup", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "data"))
+    result = run_cli("backup", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "data"))
     assert result.returncode == 0, result.stderr
     copied = [p for p in (tmp_path / "backup").rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in copied if p.name != "manifest.json")
@@ -108,7 +108,7 @@ def test_manifest_lists_every_file_with_size_and_digest(tmp_path: Path) -> None:
     assert result.stdout.strip() == f"backup {tmp_path / 'backup'}: 2 files, {size} bytes, 0 releases"
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     assert manifest["source"] == str((tmp_path / "data").resolve())
-    assert manifest["pressroom"] == archive.backup.pressroom_version() != "unknown"
+    assert manifest["pressroom"] == pressroom.backup.pressroom_version() != "unknown"
     assert datetime.fromisoformat(manifest["created"]).tzinfo is not None
     files = {f["path"]: f for f in manifest["files"]}
     assert files[f"warc/{warc.name}"]["size"] == warc.stat().st_size  # closed: copied whole
@@ -152,7 +152,7 @@ def test_restore_checks_copies_and_verifies(tmp_path: Path,
     assert len(summary.files) == 2
     restored = tmp_path / "restored" / "warc" / refs[0].file
     assert restored.read_bytes() == (tmp_path / "backup" / "warc" / refs[0].file).read_bytes()
-    result = pressroom("verify", "--data-dir", str(tmp_path / "restored"))
+    result = run_cli("verify", "--data-dir", str(tmp_path / "restored"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all consistent" in result.stdout
 
@@ -160,7 +160,7 @@ def test_restore_checks_copies_and_verifies(tmp_path: Path,
 def test_restore_refuses_a_non_empty_data_dir(tmp_path: Path) -> None:
     _small_archive(tmp_path / "data", close=True)
     backup_archive(tmp_path / "data", tmp_path / "backup")
-    result = pressroom("restore", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "data"),
+    result = run_cli("restore", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "data"),
                        "--no-index")
     assert result.returncode == 1
     assert "not empty" in result.stderr and "Traceback" not in result.stderr
@@ -175,7 +175,7 @@ def test_restore_refuses_a_tampered_file_and_names_it(tmp_path: Path, victim: st
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01  # one byte changed, same size
     path.write_bytes(bytes(data))
-    result = pressroom("restore", str(tmp_path / "backup"), "--data-dir",
+    result = run_cli("restore", str(tmp_path / "backup"), "--data-dir",
                        str(tmp_path / "restored"), "--no-index")
     assert result.returncode == 1
     assert name in result.stderr and "SHA-256" in result.stderr
@@ -190,7 +190,7 @@ def test_an_interrupted_backup_cannot_be_restored(tmp_path: Path, monkeypatch: p
     def killed(partial: Path, target: Path) -> None:
         raise KeyboardInterrupt  # stopped after writing .partial, before moving it into place
 
-    monkeypatch.setattr(archive.backup, "_publish", killed)
+    monkeypatch.setattr(pressroom.backup, "_publish", killed)
     with pytest.raises(KeyboardInterrupt):
         backup_archive(tmp_path / "data", tmp_path / "killed")
     monkeypatch.undo()
@@ -211,7 +211,7 @@ def test_an_interrupted_backup_cannot_be_restored(tmp_path: Path, monkeypatch: p
 def test_restore_fails_loudly_when_the_archive_does_not_verify(
         tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
     refs, _ = _small_archive(tmp_path / "data", close=True)
-    catalogue = Catalogue(Paths(tmp_path / "data").catalogue)
+    catalogue = Catalogue(DataDir(tmp_path / "data").catalogue)
     bogus = RecordRef(refs[0].file, refs[0].offset + 7, refs[0].length)
     _catalogue_ref(catalogue, 1, 42, bogus)  # a row pointing at no record
     catalogue.close()
@@ -247,7 +247,7 @@ def _staff_db(path: Path, mode: int) -> None:
 
 
 def _restore(backup: Path, data: Path) -> None:
-    result = pressroom("restore", str(backup), "--data-dir", str(data), "--no-index")
+    result = run_cli("restore", str(backup), "--data-dir", str(data), "--no-index")
     assert result.returncode == 0, result.stderr
 
 
@@ -258,7 +258,7 @@ def test_backup_and_restore_keep_staff_sqlite_private_under_umask_022(
     _staff_db(data / "staff.sqlite", 0o600)
     (data / "catalogue.sqlite").chmod(0o640)
     warc = next((data / "warc").iterdir())
-    result = pressroom("backup", str(backup), "--data-dir", str(data))
+    result = run_cli("backup", str(backup), "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
     assert _mode(backup / "staff.sqlite") == 0o600  # before: 0644, password hashes for all
     assert _mode(backup / "catalogue.sqlite") == 0o640  # its source's, not the umask's
@@ -311,20 +311,20 @@ def mid_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
     root = tmp_path_factory.mktemp("backup")
     data = root / "data"
     crawl_sample_site(data)
-    indexed = pressroom("index", "--data-dir", str(data))
+    indexed = run_cli("index", "--data-dir", str(data))
     assert indexed.returncode == 0, indexed.stderr
     site = SampleSite(*_start_server([sys.executable, str(SAMPLE_SITE / "serve.py"), "--port", "0"]))
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "webapp", "crawl", site.url, "--delay", "0.1", "--data-dir",
+        [sys.executable, "-m", "pressroom", "crawl", site.url, "--delay", "0.1", "--data-dir",
          str(data)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, "PRESSROOM_CRAWL_KEEP_ALIVE": "false"})
     try:
         deadline = time.monotonic() + 60
-        while _fetches_of_latest_run(Paths(data).catalogue) < 15:
+        while _fetches_of_latest_run(DataDir(data).catalogue) < 15:
             assert crawl.poll() is None and time.monotonic() < deadline, "second crawl stalled"
             time.sleep(0.1)
-        open_files = sorted(Paths(data).warc.glob(f"*{OPEN_SUFFIX}"))
-        result = pressroom("backup", str(root / "backup"), "--data-dir", str(data))
+        open_files = sorted(DataDir(data).warc.glob(f"*{OPEN_SUFFIX}"))
+        result = run_cli("backup", str(root / "backup"), "--data-dir", str(data))
         still_running = crawl.poll() is None
     finally:
         crawl.send_signal(signal.SIGTERM)
@@ -348,7 +348,7 @@ def test_backup_during_a_crawl_is_a_consistent_snapshot(mid_crawl: dict[str, Pat
         snapshot.close()
     assert f", {releases} releases" in str(mid_crawl["stdout"]) and releases > 0
     copy = backup / "warc" / str(mid_crawl["open"])
-    source = WarcStore(Paths(data).warc, "pressroom", 10**9).path_of(str(mid_crawl["open"]))
+    source = WarcStore(DataDir(data).warc, "pressroom", 10**9).path_of(str(mid_crawl["open"]))
     size = copy.stat().st_size
     assert 0 < size < source.stat().st_size  # the crawl wrote on after the snapshot
     assert valid_length(copy) == size  # ends on a record boundary: no half record
@@ -372,10 +372,10 @@ def test_restore_of_a_mid_crawl_backup_verifies_and_searches_the_same(
     from score_search import load, request_for
 
     restored = Path(mid_crawl["root"]) / "restored"
-    result = pressroom("restore", str(mid_crawl["backup"]), "--data-dir", str(restored))
+    result = run_cli("restore", str(mid_crawl["backup"]), "--data-dir", str(restored))
     assert result.returncode == 0, result.stderr
     assert "verify passed" in result.stdout and "index rebuilt" in result.stdout
-    verify = pressroom("verify", "--data-dir", str(restored))
+    verify = run_cli("verify", "--data-dir", str(restored))
     assert verify.returncode == 0 and "all consistent" in verify.stdout, verify.stderr
 
     original, rebuilt = Searcher(Path(mid_crawl["data"])), Searcher(restored)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from archive.jobqueue import JobQueue
 from archive.settings import Settings
+from pressroom.jobqueue import JobQueue
 from tests.conftest import PressroomServer
 from tests.test_browser import ARGS, CHROMIUM, shot
 from webapp.accounts import Accounts

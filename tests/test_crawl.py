@@ -12,13 +12,14 @@ from warcio.archiveiterator import ArchiveIterator
 from werkzeug import Request, Response
 
 from archive.capture.record import CrawlStats
+from archive.capture.runs import crawl_sites
 from archive.catalogue import Catalogue
 from archive.errors import CrawlLocked
-from archive.jobs import Paths, crawl_sites, open_archive
+from archive.layout import DataDir, open_archive
 from archive.lock import RunLock
 from archive.settings import Settings, SiteConfig
 from archive.verify import verify_archive
-from tests.conftest import pressroom
+from tests.conftest import run_cli
 
 
 class TinySite:
@@ -97,7 +98,7 @@ def crawl(settings: Settings, site: SiteConfig) -> CrawlStats:
 
 def test_first_crawl_captures_every_page_once(tiny: TinySite, settings: Settings) -> None:
     stats = crawl(settings, tiny.site())
-    catalogue = Catalogue(Paths(settings.data_dir).catalogue)
+    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
     docs = {r[0] for r in catalogue.db.execute("SELECT url FROM documents")}
     base = tiny.base
     assert {f"{base}/", f"{base}/news", f"{base}/news?page=1", f"{base}/news/one",
@@ -125,7 +126,7 @@ def test_recrawl_is_answered_by_304_and_a_change_makes_one_new_version(
     tiny.pages["/news/two"] = ("text/html", tiny.release("Two", "Second text, corrected."))
     third = crawl(settings, tiny.site())
     assert third.changed == 1 and third.new == 0
-    catalogue = Catalogue(Paths(settings.data_dir).catalogue)
+    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
     doc = catalogue.document_id(f"{tiny.base}/news/two")
     assert doc is not None
     versions = catalogue.versions(doc)
@@ -144,7 +145,7 @@ def test_markup_only_change_records_unchanged(tiny: TinySite, settings: Settings
     tiny.pages["/news/one"] = ("text/html", html.replace("<p>", '<p class="lead">'))
     stats = crawl(settings, tiny.site())
     assert stats.changed == 0
-    catalogue = Catalogue(Paths(settings.data_dir).catalogue)
+    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
     row = catalogue.db.execute("SELECT outcome, reason FROM fetches WHERE url LIKE '%/news/one'"
                                " ORDER BY id DESC LIMIT 1").fetchone()
     assert tuple(row) == ("unchanged", "same-text")
@@ -153,7 +154,7 @@ def test_markup_only_change_records_unchanged(tiny: TinySite, settings: Settings
 def test_warc_files_hold_requests_responses_and_revisits(tiny: TinySite, settings: Settings) -> None:
     crawl(settings, tiny.site())
     crawl(settings, tiny.site())
-    files = sorted(Paths(settings.data_dir).warc.glob("*"))
+    files = sorted(DataDir(settings.data_dir).warc.glob("*"))
     assert files and all(f.name.endswith(".warc.gz") for f in files), "a WARC file was left open"
     kinds: dict[str, int] = {}
     for path in files:
@@ -175,7 +176,7 @@ def test_a_second_crawl_waits_for_none_and_says_so(tiny: TinySite, settings: Set
     with RunLock(settings.data_dir, "crawl"):
         with pytest.raises(CrawlLocked, match="another crawl is running"):
             crawl(settings, tiny.site())
-        result = pressroom("crawl", tiny.base + "/", "--data-dir", str(settings.data_dir))
+        result = run_cli("crawl", tiny.base + "/", "--data-dir", str(settings.data_dir))
         assert result.returncode == 1
         assert "another crawl is running" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
@@ -183,7 +184,7 @@ def test_a_second_crawl_waits_for_none_and_says_so(tiny: TinySite, settings: Set
 
 
 def test_cli_crawl_prints_a_summary(tiny: TinySite, tmp_path: Path) -> None:
-    result = pressroom("crawl", tiny.base + "/", "--delay", "0", "--data-dir", str(tmp_path / "d"))
+    result = run_cli("crawl", tiny.base + "/", "--delay", "0", "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 0, result.stderr
     assert "new 8" in result.stdout and "failed 0" in result.stdout
     assert "skipped by robots.txt" in result.stdout and "refused 0" in result.stdout
@@ -192,7 +193,7 @@ def test_cli_crawl_prints_a_summary(tiny: TinySite, tmp_path: Path) -> None:
 def test_cli_rejects_a_bad_setting_with_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[crawl]\ndelay = 'soon'\n")
-    result = pressroom("crawl", "--config", str(bad), "--data-dir", str(tmp_path / "d"))
+    result = run_cli("crawl", "--config", str(bad), "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 1
     assert result.stderr.strip() == f"Error: {bad}: crawl.delay must be float, not 'soon'"
 
@@ -202,7 +203,7 @@ def test_limit_stops_early_and_the_next_run_resumes(tiny: TinySite, settings: Se
     assert not first.complete and first.stats.fetched == 3
     second = crawl_sites(settings, [tiny.site()])[0]
     assert second.complete
-    catalogue = Catalogue(Paths(settings.data_dir).catalogue)
+    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
     assert catalogue.count("documents") == 8
     fetched = [path for path, status in tiny.requests if status == 200]
     assert len(fetched) == len(set(fetched)), "the resumed run fetched a page again"
@@ -240,7 +241,7 @@ def test_requests_name_the_operator_and_warc_files_rotate_by_size(
     assert agents == {settings.crawl.user_agent}
     assert settings.crawl.contact_url in settings.crawl.user_agent
     assert settings.crawl.operator in settings.crawl.user_agent
-    files = sorted(Paths(settings.data_dir).warc.iterdir())
+    files = sorted(DataDir(settings.data_dir).warc.iterdir())
     assert len(files) >= 4 and all(f.name.endswith(".warc.gz") for f in files)
     with open_archive(settings) as (catalogue, store):
         report = verify_archive(catalogue, store)
@@ -274,11 +275,11 @@ def test_progress_line_and_log_lines_name_site_and_url(
 def test_verify_command_reports_a_consistent_archive_and_a_damaged_one(
         tiny: TinySite, settings: Settings) -> None:
     crawl(settings, tiny.site())
-    ok = pressroom("verify", "--data-dir", str(settings.data_dir))
+    ok = run_cli("verify", "--data-dir", str(settings.data_dir))
     assert ok.returncode == 0 and "all consistent" in ok.stdout
-    [warc] = list(Paths(settings.data_dir).warc.glob("*.warc.gz"))
+    [warc] = list(DataDir(settings.data_dir).warc.glob("*.warc.gz"))
     data = warc.read_bytes()
     warc.write_bytes(data[: len(data) // 2])      # lose the second half of the records
-    damaged = pressroom("verify", "--data-dir", str(settings.data_dir))
+    damaged = run_cli("verify", "--data-dir", str(settings.data_dir))
     assert damaged.returncode == 1 and "problems" in damaged.stdout
     assert "no record there" in damaged.stderr

@@ -23,10 +23,10 @@ from archive.cleaning.clean import Capture, clean_page
 from archive.cleaning.releases import clean_versions
 from archive.cleaning.vocab import Vocabulary, load_vocabulary
 from archive.cli_releases import reclean
-from archive.jobs import Paths, open_archive
+from archive.layout import DataDir, open_archive
 from archive.release import Release
 from archive.settings import Settings
-from tests.conftest import SAMPLE_SITE, SampleSite, pressroom
+from tests.conftest import SAMPLE_SITE, SampleSite, run_cli
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 RELEASE_PAGES = sorted(p for p in PAGES.glob("*.html") if p.stem not in ("listing", "menu"))
@@ -46,7 +46,7 @@ def one_page_per_file(make_settings: Callable[..., Settings]) -> Settings:
 
 
 def releases_by_url(data_dir: Path) -> dict[str, dict[str, Any]]:
-    catalogue = Catalogue(Paths(data_dir).catalogue)
+    catalogue = Catalogue(DataDir(data_dir).catalogue)
     try:
         return {r["url"]: r for r in catalogue.releases()}
     finally:
@@ -54,13 +54,13 @@ def releases_by_url(data_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def warc_of(settings: Settings, page: Path) -> Path:
-    db = sqlite3.connect(Paths(settings.data_dir).catalogue)
+    db = sqlite3.connect(DataDir(settings.data_dir).catalogue)
     try:
         (name,) = db.execute("SELECT v.warc_file FROM versions v JOIN documents d ON"
                              " d.id = v.document_id WHERE d.url = ?", (page.as_uri(),)).fetchone()
     finally:
         db.close()
-    return Paths(settings.data_dir).warc / name
+    return DataDir(settings.data_dir).warc / name
 
 
 def test_reclean_keeps_the_releases_of_captures_it_cannot_read(one_page_per_file: Settings) -> None:
@@ -104,7 +104,7 @@ def test_a_capture_cut_short_is_never_read_as_a_shorter_page(one_page_per_file: 
 def test_reclean_of_the_sample_site_after_losing_warc_files(
         sample_site: Callable[..., SampleSite], tmp_path: Path) -> None:
     site, data = sample_site(), tmp_path / "data"
-    crawled = pressroom("crawl", site.url, "--delay", "0", "--data-dir", str(data),
+    crawled = run_cli("crawl", site.url, "--delay", "0", "--data-dir", str(data),
                         env={"PRESSROOM_CRAWL_KEEP_ALIVE": "false",
                              "PRESSROOM_ARCHIVE_WARC_MAX_BYTES": "300000"})
     assert crawled.returncode == 0, crawled.stderr
@@ -114,12 +114,12 @@ def test_reclean_of_the_sample_site_after_losing_warc_files(
     first.unlink()
     second.write_bytes(second.read_bytes()[:150_000])
     for _ in range(2):
-        result = pressroom("reclean", "--data-dir", str(data))
+        result = run_cli("reclean", "--data-dir", str(data))
         assert result.returncode == 1
         assert "could not be read" in result.stderr.strip().splitlines()[-1]
         assert releases_by_url(data) == before
-    assert pressroom("index", "--data-dir", str(data)).returncode == 0
-    catalogue = Catalogue(Paths(data).catalogue)
+    assert run_cli("index", "--data-dir", str(data)).returncode == 0
+    catalogue = Catalogue(DataDir(data).catalogue)
     assert catalogue.count("cleaned") == catalogue.count("versions")
     catalogue.close()
 
@@ -220,7 +220,7 @@ def test_a_full_disk_on_a_new_file_leaves_no_file(tmp_path: Path,
 def test_a_full_disk_fails_the_crawl_run_and_keeps_the_archive_verifiable(
         httpserver: Any, make_settings: Callable[..., Settings],
         full_disk: dict[str, int | None]) -> None:
-    from archive.jobs import crawl_sites
+    from archive.capture.runs import crawl_sites
     from tests.test_crawl import TinySite
 
     tiny = TinySite(httpserver)
@@ -230,15 +230,15 @@ def test_a_full_disk_fails_the_crawl_run_and_keeps_the_archive_verifiable(
         crawl_sites(settings, [tiny.site()])
     assert "marked failed" in str(failure.value)
     full_disk["room"] = None
-    catalogue = Catalogue(Paths(settings.data_dir).catalogue)
+    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
     [run] = catalogue.runs(1)
     assert run["state"] == "failed"
     assert catalogue.count("versions") >= 1
     catalogue.close()
-    for warc in Paths(settings.data_dir).warc.iterdir():
+    for warc in DataDir(settings.data_dir).warc.iterdir():
         assert warc.name.endswith(".warc.gz")
         whole_gzip(warc)
-    checked = pressroom("verify", "--data-dir", str(settings.data_dir))
+    checked = run_cli("verify", "--data-dir", str(settings.data_dir))
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.strip().splitlines()[-1].endswith("all consistent")
 
@@ -250,7 +250,7 @@ def verified_archive(make_settings: Callable[..., Settings]) -> tuple[Settings, 
     settings = make_settings()
     with open_archive(settings) as (catalogue, store):
         import_paths(RELEASE_PAGES[:2], catalogue, store, "test", None, [])
-    [warc] = Paths(settings.data_dir).warc.glob("*.warc.gz")
+    [warc] = DataDir(settings.data_dir).warc.glob("*.warc.gz")
     return settings, warc
 
 
@@ -271,7 +271,7 @@ def test_verify_reads_every_gzip_member_to_its_end(
         broken = bytearray(data)
         broken[60] ^= 0xFF
         warc.write_bytes(bytes(broken))
-    result = pressroom("verify", "--data-dir", str(settings.data_dir))
+    result = run_cli("verify", "--data-dir", str(settings.data_dir))
     assert result.returncode == 1
     assert f"  {warc.name}@{end}: " in result.stderr, result.stderr
     assert result.stdout.strip().splitlines()[-1].endswith("problems")
@@ -284,7 +284,7 @@ def test_verify_lets_an_open_file_end_in_a_torn_record(make_settings: Callable[.
     warc.rename(warc.with_name(warc.name + ".open"))
     with warc.with_name(warc.name + ".open").open("ab") as fh:
         fh.write(member[:100])
-    result = pressroom("verify", "--data-dir", str(settings.data_dir))
+    result = run_cli("verify", "--data-dir", str(settings.data_dir))
     assert result.returncode == 0, result.stderr
 
 

@@ -9,7 +9,7 @@ from lxml import etree
 
 from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
-from archive.jobs import open_archive
+from archive.layout import open_archive
 from archive.settings import load_settings
 from indexer.build import rebuild
 from webapp import create_app

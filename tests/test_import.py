@@ -9,7 +9,7 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.conftest import ROOT, pressroom
+from tests.conftest import ROOT, run_cli
 
 DUMPS = ROOT / "tests" / "fixtures" / "textdumps"
 SEED_TITLE = ("L'OIM aide le gouvernement libyen à établir un groupe de travail sur la politique "
@@ -30,14 +30,14 @@ families who need it most, and will publish their next update on Friday.</p></ar
 
 
 def export(data: Path) -> list[dict]:
-    result = pressroom("export", "--data-dir", str(data))
+    result = run_cli("export", "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def test_text_dumps_come_out_without_the_site_navigation(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    result = pressroom("import", str(DUMPS), "--site", "iom-fr", "--data-dir", str(data))
+    result = run_cli("import", str(DUMPS), "--site", "iom-fr", "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
     assert "6 new" in result.stdout and "cleaned: 6 releases" in result.stdout
     releases = {r["title"]: r for r in export(data)}
@@ -49,7 +49,7 @@ def test_text_dumps_come_out_without_the_site_navigation(tmp_path: Path) -> None
         for line in MENU:
             assert f"\n\n{line}\n\n" not in f"\n\n{release['body']}\n\n"
         assert "Restez informé" not in release["body"]
-    again = pressroom("import", str(DUMPS), "--site", "iom-fr", "--data-dir", str(data))
+    again = run_cli("import", str(DUMPS), "--site", "iom-fr", "--data-dir", str(data))
     assert "0 new, 0 changed, 6 unchanged" in again.stdout
 
 
@@ -58,7 +58,7 @@ def test_an_html_file_with_its_url(tmp_path: Path) -> None:
     page.write_text(RELEASE_HTML, encoding="utf-8")
     data = tmp_path / "data"
     url = "https://news.example.org/news/flood-response"
-    result = pressroom("import", str(page), "--url", url, "--site", "example", "--data-dir", str(data))
+    result = run_cli("import", str(page), "--url", url, "--site", "example", "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
     [release] = export(data)
     assert release["url"] == url and release["site"] == "example"
@@ -80,7 +80,7 @@ def test_a_warc_file(tmp_path: Path) -> None:
             "https://news.example.org/gone", "response", payload=io.BytesIO(b"<p>gone</p>"),
             http_headers=missing))
     data = tmp_path / "data"
-    result = pressroom("import", str(warc), "--data-dir", str(data))
+    result = run_cli("import", str(warc), "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
     assert "1 new" in result.stdout
     [release] = export(data)
@@ -90,7 +90,7 @@ def test_a_warc_file(tmp_path: Path) -> None:
 
 
 def test_import_refuses_url_for_many_files_and_missing_paths(tmp_path: Path) -> None:
-    result = pressroom("import", str(DUMPS), "--url", "https://x.example/a", "--data-dir", str(tmp_path))
+    result = run_cli("import", str(DUMPS), "--url", "https://x.example/a", "--data-dir", str(tmp_path))
     assert result.returncode == 1 and "--url names one page" in result.stderr
-    result = pressroom("import", str(tmp_path / "nothing.txt"), "--data-dir", str(tmp_path))
+    result = run_cli("import", str(tmp_path / "nothing.txt"), "--data-dir", str(tmp_path))
     assert result.returncode == 2 and "does not exist" in result.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from archive.catalogue import Catalogue, VersionRow
 from archive.cleaning.textnorm import fold
-from archive.jobs import Paths
+from archive.layout import DataDir
 from archive.release import Release, release_id
 from archive.warcstore import RecordRef
 from indexer.analysis import arabic_light_stem, language_analyzer
@@ -22,7 +22,7 @@ from indexer.errors import IndexVersionError, QueryError
 from indexer.facets import from_bits, to_bits
 from indexer.interface import SearchRequest, open_index
 from indexer.schema import VERSION_FILE, live_directory
-from tests.conftest import pressroom
+from tests.conftest import run_cli
 
 COUNTRIES = ["LY", "NE", "TN", "SN", "GT", "PH"]
 THEMES = ["counter-trafficking", "missing-migrants", "return-reintegration", "migration-health"]
@@ -46,7 +46,7 @@ def make_release(n: int, **over: Any) -> dict[str, Any]:
 def store(data_dir: Path, releases: list[dict[str, Any]]) -> None:
     """Put releases in a catalogue as cleaned versions (the indexer reads nothing else)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    catalogue = Catalogue(Paths(data_dir).catalogue)
+    catalogue = Catalogue(DataDir(data_dir).catalogue)
     with catalogue.transaction():
         catalogue.db.execute("DELETE FROM cleaned")
         for number, release in enumerate(releases, start=1):
@@ -251,7 +251,7 @@ def test_more_like_this(corpus: tuple[Path, list[dict]]) -> None:
 
 def test_cli_search_json_has_the_api_shape(corpus: tuple[Path, list[dict]]) -> None:
     data_dir, _ = corpus
-    result = pressroom("search", "migrants", "--country", "LY", "--json", "--data-dir", str(data_dir))
+    result = run_cli("search", "migrants", "--country", "LY", "--json", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) >= {"total", "page", "results", "facets"}
@@ -259,7 +259,7 @@ def test_cli_search_json_has_the_api_shape(corpus: tuple[Path, list[dict]]) -> N
                                        "themes", "projects", "snippet"}
     assert set(data["facets"]) == {"country", "theme", "project", "language", "year", "site"}
     assert set(data["facets"]["country"][0]) == {"value", "label", "count"}
-    bad = pressroom("search", "*a*", "--data-dir", str(data_dir))
+    bad = run_cli("search", "*a*", "--data-dir", str(data_dir))
     assert bad.returncode == 1 and "at least 3 letters" in bad.stderr
 
 

@@ -24,7 +24,7 @@ PARALLEL_KILLS = 8
 
 
 def run_and_kill(data: Path, args: list[str], after: float) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "webapp", "index", *args, "--procs", "1",
+    proc = subprocess.Popen([sys.executable, "-m", "pressroom", "index", *args, "--procs", "1",
                              "--data-dir", str(data)], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     time.sleep(after)
@@ -39,7 +39,7 @@ def test_killed_index_runs_leave_a_working_index(tmp_path: Path) -> None:
     store(data, releases)
     rebuild(data, procs=1)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "webapp", "index", "--rebuild", "--procs", "1",
+    subprocess.run([sys.executable, "-m", "pressroom", "index", "--rebuild", "--procs", "1",
                     "--data-dir", str(data)], cwd=ROOT, check=True, capture_output=True)
     duration = time.monotonic() - started
     rng = random.Random(11)
@@ -55,7 +55,7 @@ def test_killed_index_runs_leave_a_working_index(tmp_path: Path) -> None:
         lock = RunLock(data, "index")
         lock.acquire()          # raises if a killed run left the lock held
         lock.release()
-    final = subprocess.run([sys.executable, "-m", "webapp", "index", "--data-dir", str(data)],
+    final = subprocess.run([sys.executable, "-m", "pressroom", "index", "--data-dir", str(data)],
                            cwd=ROOT, capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
     searcher = Searcher(data)
@@ -152,7 +152,7 @@ def test_killed_parallel_rebuilds_leave_no_worker_and_a_free_lock(tmp_path: Path
     try:
         for kill in range(PARALLEL_KILLS):
             with (tmp_path / "stderr").open("wb") as err:  # a pipe would wait for orphans
-                proc = subprocess.Popen([sys.executable, "-m", "webapp", "index", "--rebuild",
+                proc = subprocess.Popen([sys.executable, "-m", "pressroom", "index", "--rebuild",
                                          "--procs", "2", "--data-dir", str(data)], cwd=ROOT,
                                         stdout=subprocess.DEVNULL, stderr=err)
             workers = wait_for_workers(proc, data, time.monotonic() + 120)
@@ -181,7 +181,7 @@ def test_killed_parallel_rebuilds_leave_no_worker_and_a_free_lock(tmp_path: Path
             os.kill(pid, signal.SIGKILL)
     assert mid_build >= PARALLEL_KILLS // 2, "too few kills landed while workers ran"
     for args in ([], ["--rebuild", "--procs", "2"]):
-        result = subprocess.run([sys.executable, "-m", "webapp", "index", *args, "--data-dir",
+        result = subprocess.run([sys.executable, "-m", "pressroom", "index", *args, "--data-dir",
                                  str(data)], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
     assert processes_on(data) == {}

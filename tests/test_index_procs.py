@@ -85,7 +85,7 @@ def test_a_rebuild_stopped_by_a_signal_stops_its_workers(tmp_path: Path, signum:
     rebuild(data, procs=1)
     live = live_directory(data)
     with (tmp_path / "stderr").open("wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "webapp", "index", "--rebuild", "--procs",
+        proc = subprocess.Popen([sys.executable, "-m", "pressroom", "index", "--rebuild", "--procs",
                                  "2", "--data-dir", str(data)], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=err)
     try:

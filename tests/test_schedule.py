@@ -20,14 +20,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from archive.cronexpr import ScheduleError, parse_schedule, site_schedules
 from archive.errors import SettingsError
-from archive.jobqueue import JobQueue
+from archive.layout import DataDir
 from archive.lock import RunLock
-from archive.runner import CommandResult
-from archive.schedule import STATE_FILE, Scheduler, next_runs, read_state
 from archive.settings import Settings
-from tests.conftest import ROOT, pressroom
+from pressroom.cronexpr import ScheduleError, parse_schedule, site_schedules
+from pressroom.jobqueue import JobQueue
+from pressroom.runner import CommandResult
+from pressroom.schedule import Scheduler, next_runs, read_state
+from tests.conftest import ROOT, run_cli, run_process
 
 UTC = datetime.UTC
 FAST_ENV = {"PRESSROOM_CRAWL_DELAY": "0", "PRESSROOM_CRAWL_RETRIES": "0",
@@ -100,7 +101,7 @@ def test_bad_default_cron_names_schedule_cron(make_settings: Callable[..., Setti
 
 def test_bad_expression_stops_the_command_with_one_line(tmp_path: Path) -> None:
     config = write_config(tmp_path / "c.toml", {"a": ("http://127.0.0.1:9/", "61 * * * *")})
-    result = pressroom("schedule", "--config", str(config), "--data-dir", str(tmp_path / "d"))
+    result = run_cli("schedule", "--config", str(config), "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 1
     assert "sites.a.schedule" in result.stderr and "bad minute" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -154,7 +155,7 @@ class FakeRunner:
         self.on_first_call: Callable[[], Any] | None = None
 
     def __call__(self, argv: list[str]) -> CommandResult:
-        args = argv[argv.index("webapp") + 1:argv.index("--data-dir")]
+        args = argv[:argv.index("--data-dir")]
         if self.on_first_call and not self.calls:
             self.on_first_call()
         self.calls.append((self.clock(), args))
@@ -284,7 +285,7 @@ class Running:
         self.log_path = tmp_path / f"schedule-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "webapp", "schedule", "--config", str(config), "--data-dir",
+            [sys.executable, "-m", "pressroom", "schedule", "--config", str(config), "--data-dir",
              str(data), *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log,
             env={**os.environ, **FAST_ENV})
 
@@ -431,7 +432,7 @@ def test_sigkilled_scheduler_leaves_no_stuck_lock_and_a_second_one_is_refused(
     first.proc.wait()
     second = start(config, data)
     second.wait_for("the second scheduler", lambda s: s["pid"] == second.proc.pid)
-    third = pressroom("schedule", "--config", str(config), "--data-dir", str(data),
+    third = run_process("schedule", "--config", str(config), "--data-dir", str(data),
                       env=FAST_ENV, timeout=30)
     assert third.returncode == 1
     assert third.stderr.startswith("Error: a scheduler is already running on this data "
@@ -468,10 +469,10 @@ def test_once_runs_every_site_and_exits(
     tiny = Tiny(httpserver)
     data = tmp_path / "data"
     config = write_config(tmp_path / "c.toml", {"tiny": (tiny.url, NEVER)})
-    result = pressroom("schedule", "--once", "--config", str(config), "--data-dir", str(data),
+    result = run_process("schedule", "--once", "--config", str(config), "--data-dir", str(data),
                        env=FAST_ENV, timeout=60)
     assert result.returncode == 0, result.stderr
-    state = json.loads((data / STATE_FILE).read_text())
+    state = json.loads(DataDir(data).schedule_state.read_text())
     assert state["sites"]["tiny"]["last_trigger"] == "once"
     assert [s["what"] for s in state["recent"]] == ["crawl", "index"]
     assert state["state"] == "stopped"

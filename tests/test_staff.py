@@ -16,12 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from archive.jobqueue import JobQueue
 from archive.settings import Settings
-from tests.conftest import pressroom
+from pressroom.cli import cli
+from pressroom.jobqueue import JobQueue
+from tests.conftest import run_cli
 from webapp import create_app
 from webapp.accounts import Accounts, hash_password, verify_password
-from webapp.cli import cli
 from webapp.i18n import LANGUAGES, STRINGS, translate
 
 PASSWORD = "correct horse battery staple"
@@ -123,7 +123,7 @@ def test_user_commands_add_list_change_and_remove(settings: Settings,
                              input=PASSWORD + "\n")
     assert scripted.exit_code == 0, scripted.output
 
-    listed = pressroom("user", "list", *data)        # the real console command, in a subprocess
+    listed = run_cli("user", "list", *data)        # the real console command, in a subprocess
     assert listed.returncode == 0, listed.stderr
     assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["bob", "dora"]
     assert "last login never" in listed.stdout

@@ -21,16 +21,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from archive.capture.importer import import_paths
 from archive.catalogue import Catalogue
-from archive.jobs import Paths, open_archive
+from archive.layout import DataDir, open_archive
 from archive.release import Release, release_id
 from archive.settings import Settings, load_settings
 from archive.status import gather_status, months_between
 from indexer.build import rebuild
 from indexer.status import index_status
-from tests.conftest import crawl_sample_site, pressroom
+from pressroom.status import cached_report
+from tests.conftest import crawl_sample_site, run_cli
 from webapp import create_app
 from webapp.i18n import translate
-from webapp.report import cached_report
 
 PLANTED_URL = "https://planted.example.org/news/undated-<script>alert('xss')</script>"
 DROPPED_URL = "https://planted.example.org/news/dropped-page"
@@ -93,12 +93,12 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture(scope="module")
 def db(data_dir: Path) -> Iterator[sqlite3.Connection]:
-    with closing(sqlite3.connect(f"{Paths(data_dir).catalogue.as_uri()}?mode=ro", uri=True)) as conn:
+    with closing(sqlite3.connect(f"{DataDir(data_dir).catalogue.as_uri()}?mode=ro", uri=True)) as conn:
         yield conn
 
 
 def latest_releases(data_dir: Path) -> list[dict[str, Any]]:
-    catalogue = Catalogue(Paths(data_dir).catalogue, read_only=True)
+    catalogue = Catalogue(DataDir(data_dir).catalogue, read_only=True)
     try:
         return list(catalogue.releases())
     finally:
@@ -227,13 +227,13 @@ def test_index_status_reads_the_index_and_says_when_there_is_none(data_dir: Path
 
 # -- the command -------------------------------------------------------------------------------
 def test_status_command_json_shape(data_dir: Path, db: sqlite3.Connection) -> None:
-    result = pressroom("status", "--json", "--data-dir", str(data_dir))
+    result = run_cli("status", "--json", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert set(report) >= {"generated", "sites", "archive", "problems", "coverage", "index"}
     assert report["index"]["documents"] == len(latest_releases(data_dir))
     assert report["archive"]["releases"] == len(latest_releases(data_dir))
-    warc = Paths(data_dir).warc
+    warc = DataDir(data_dir).warc
     assert report["archive"]["warc_bytes"] == sum(p.stat().st_size for p in warc.iterdir())
     runs = {r["id"]: r for s in report["sites"] for r in s["runs"]}
     for run_id, new in db.execute("SELECT run_id, COUNT(*) FROM fetches WHERE outcome = 'new'"
@@ -252,13 +252,13 @@ def test_status_command_json_shape(data_dir: Path, db: sqlite3.Connection) -> No
 
 
 def test_status_command_text_and_an_empty_data_dir(data_dir: Path, tmp_path: Path) -> None:
-    result = pressroom("status", "--data-dir", str(data_dir))
+    result = run_cli("status", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     assert f"no-date: {PLANTED_SITE} {PLANTED_URL}" in result.stdout
     assert f"not kept as releases, {PLANTED_SITE}: a listing 1" in result.stdout
     assert f"  {DROPPED_REASON}: {DROPPED_URL}" in result.stdout
     assert "index: " in result.stdout and "no index yet" not in result.stdout
-    empty = pressroom("status", "--data-dir", str(tmp_path / "nothing"))
+    empty = run_cli("status", "--data-dir", str(tmp_path / "nothing"))
     assert empty.returncode == 0, empty.stderr
     assert "no index yet" in empty.stdout and "no catalogue yet" in empty.stdout
     assert not (tmp_path / "nothing" / "catalogue.sqlite").exists()  # read-only: created nothing
@@ -395,7 +395,7 @@ def test_metrics_equal_the_catalogue_and_index(client: FlaskClient, data_dir: Pa
         assert samples[("pressroom_crawl_failures_total", (("reason", reason), ("site", site)))] == n
     assert samples[("pressroom_index_documents", ())] == len(latest_releases(data_dir))
     assert samples[("pressroom_index_bytes", ())] == index_status(data_dir).bytes > 0
-    warc = sum(p.stat().st_size for p in Paths(data_dir).warc.iterdir())
+    warc = sum(p.stat().st_size for p in DataDir(data_dir).warc.iterdir())
     assert samples[("pressroom_archive_bytes", (("part", "warc"),))] == warc
     assert samples[("pressroom_extraction_problems", (("kind", "no-date"),))] == 1
 
@@ -422,7 +422,7 @@ def test_report_is_cached_briefly(app: Flask, data_dir: Path) -> None:
 
 
 def test_scheduler_state_from_schedule_json(make_settings: Any) -> None:
-    schedule = pytest.importorskip("archive.schedule", reason="archive/schedule.py not there yet")
+    schedule = pytest.importorskip("pressroom.schedule", reason="pressroom/schedule.py not there yet")
     from datetime import UTC, datetime, timedelta
 
     settings = make_settings()

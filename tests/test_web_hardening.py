@@ -25,7 +25,7 @@ from lxml import etree
 
 from archive.capture.fetch import Response
 from archive.errors import SettingsError
-from archive.jobs import Paths
+from archive.layout import DataDir
 from archive.settings import Settings, load_settings
 from archive.warcstore import RecordRef, WarcStore
 from indexer.search import Hit, SearchPage, SearchRequest
@@ -75,7 +75,7 @@ def security_headers_on(response: Any) -> bool:
 
 def archive_response(data_dir: Path, body: bytes, encoding: str | None) -> RecordRef:
     settings = settings_for(data_dir)
-    store = WarcStore(Paths(data_dir).warc, settings.archive.warc_prefix, settings.archive.warc_max_bytes)
+    store = WarcStore(DataDir(data_dir).warc, settings.archive.warc_prefix, settings.archive.warc_max_bytes)
     headers = [("Content-Type", "text/html; charset=utf-8")]
     if encoding:
         headers.append(("Content-Encoding", encoding))

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
-from archive.jobs import open_archive
+from archive.layout import open_archive
 from indexer.build import update
 from tests.webapp_fixtures import PAYLOADS, build_archive, pages
 from webapp import create_app

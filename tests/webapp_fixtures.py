@@ -12,7 +12,7 @@ from pathlib import Path
 
 from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
-from archive.jobs import open_archive
+from archive.layout import open_archive
 from archive.settings import Settings, load_settings
 from indexer.build import rebuild
 
