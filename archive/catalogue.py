@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import CatalogueError
+from archive.release import Archived, Release, ReleaseVersion
 from archive.warcstore import RecordRef
 
 SCHEMA_VERSION = 1
@@ -300,18 +301,17 @@ class Catalogue:
                            RecordRef(r["warc_file"], r["warc_offset"], r["warc_length"],
                                      r["payload_digest"])) for r in rows]
 
-    def save_cleaned(self, row: VersionRow, release: dict[str, Any] | None,
-                     reason: str | None) -> None:
+    def save_cleaned(self, row: VersionRow, release: Release | None, reason: str | None) -> None:
         """Store what cleaning made of a version: a release, or why it is none."""
         self.db.execute(
             "INSERT OR REPLACE INTO cleaned (document_id, version, release_id, site, is_release,"
             " reason, release, cleaned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (row.document_id, row.version, release["id"] if release else None, row.site,
+            (row.document_id, row.version, release.id if release else None, row.site,
              1 if release else 0, reason,
-             json.dumps(release, ensure_ascii=False) if release else None, now_iso()))
+             json.dumps(release.to_json(), ensure_ascii=False) if release else None, now_iso()))
 
-    def releases(self, all_versions: bool = False, site: str | None = None) -> Iterator[dict[str, Any]]:
-        """Yield release JSON objects: the latest version of each document, or every version."""
+    def releases(self, all_versions: bool = False, site: str | None = None) -> Iterator[Release]:
+        """Yield releases: the latest version of each document, or every version."""
         latest = "" if all_versions else (
             "AND c.version = (SELECT MAX(c2.version) FROM cleaned c2 "
             "WHERE c2.document_id = c.document_id AND c2.is_release = 1)")
@@ -319,28 +319,24 @@ class Catalogue:
         query = (f"SELECT c.release FROM cleaned c WHERE c.is_release = 1 {latest} {site_filter}"
                  " ORDER BY c.document_id, c.version")
         for (text,) in self.db.execute(query, (site,) if site else ()):
-            yield json.loads(text)
+            yield Release.from_json(json.loads(text))
 
     def has_release(self, release_id: str) -> bool:
         """Tell whether a release with this id is in the archive."""
         return self.db.execute("SELECT 1 FROM cleaned WHERE release_id = ? AND is_release = 1 LIMIT 1",
                                (release_id,)).fetchone() is not None
 
-    def release_versions(self, release_id: str) -> list[dict[str, Any]]:
+    def release_versions(self, release_id: str) -> list[ReleaseVersion]:
         """Return every version of a release, oldest first, each with where it is archived."""
         rows = self.db.execute(
             "SELECT c.release, c.version, v.captured, v.warc_file, v.warc_offset, v.warc_length,"
             " v.content_type, v.url AS fetched_url FROM cleaned c JOIN versions v"
             " ON v.document_id = c.document_id AND v.version = c.version"
             " WHERE c.release_id = ? AND c.is_release = 1 ORDER BY c.version", (release_id,)).fetchall()
-        versions = []
-        for r in rows:
-            release = json.loads(r["release"])
-            release["_archive"] = {"captured": r["captured"], "content_type": r["content_type"],
-                                   "fetched_url": r["fetched_url"],
-                                   "ref": [r["warc_file"], r["warc_offset"], r["warc_length"]]}
-            versions.append(release)
-        return versions
+        return [ReleaseVersion(Release.from_json(json.loads(r["release"])),
+                               Archived(r["captured"], r["content_type"], r["fetched_url"],
+                                       RecordRef(r["warc_file"], r["warc_offset"], r["warc_length"])))
+                for r in rows]
 
     def count(self, table: str) -> int:
         """Count the rows of a catalogue table."""

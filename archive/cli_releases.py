@@ -123,7 +123,8 @@ def export(fmt: str, output: str | None, all_versions: bool, site: str | None,
     out: IO[str] = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     try:
         # releases cleaned before text fields were made text only may still carry markup
-        releases = map(text_only, catalogue.releases(all_versions=all_versions, site=site))
+        releases = (text_only(r.to_json())
+                    for r in catalogue.releases(all_versions=all_versions, site=site))
         if fmt == "jsonl":
             for release in releases:
                 out.write(json.dumps(release, ensure_ascii=False) + "\n")
@@ -168,10 +169,10 @@ def projects(as_json: bool, config_file: str | None, data_dir: str | None,
     counts: Counter[tuple[str, str]] = Counter()
     sites: dict[tuple[str, str], set[str]] = {}
     for release in _catalogue(settings.data_dir).releases():
-        for project in release.get("projects", []):
+        for project in release.projects:
             key = (project.get("acronym", ""), project.get("name", ""))
             counts[key] += 1
-            sites.setdefault(key, set()).add(urlsplit(release["url"]).netloc)
+            sites.setdefault(key, set()).add(urlsplit(release.url).netloc)
     rows = [{"acronym": a, "name": n, "releases": c, "known": a in known}
             for (a, n), c in counts.most_common()]
     if as_json:

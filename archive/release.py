@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from archive.warcstore import RecordRef
+
 FIELDS = ("id", "url", "site", "language", "title", "published", "date_source", "updated",
           "captured", "dateline", "countries", "projects", "themes", "donors", "contacts", "body",
           "translations", "content_hash", "version")
@@ -67,6 +69,29 @@ class Release:
     def paragraphs(self) -> list[str]:
         """The body's paragraphs."""
         return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+@dataclass(frozen=True)
+class Archived:
+    """Where and when the page behind one version of a release was archived."""
+
+    captured: str
+    content_type: str
+    fetched_url: str
+    ref: RecordRef
+
+
+@dataclass(frozen=True)
+class ReleaseVersion:
+    """One version of a release as the catalogue keeps it: what cleaning made, and its capture."""
+
+    release: Release
+    archived: Archived
+
+    @property
+    def number(self) -> int:
+        """The version's number, counted from 1 for each document."""
+        return self.release.version
 
 
 def release_id(document_url: str) -> str:

@@ -58,7 +58,7 @@ def sample_site(runs: int) -> dict[str, float]:
                 started = time.perf_counter()
                 stats = clean_versions(catalogue, store, settings, vocab, everything=True)
                 timings.append(time.perf_counter() - started)
-            releases = list(catalogue.releases())
+            releases = [r.to_json() for r in catalogue.releases()]
             for row in catalogue.versions_to_clean(everything=True):
                 if row.content_type == "text/html":
                     pages.append(store.read_payload(row.ref)[1])

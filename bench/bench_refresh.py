@@ -37,6 +37,7 @@ from corpus import generate  # noqa: E402
 
 from archive.catalogue import Catalogue, VersionRow  # noqa: E402
 from archive.layout import DataDir  # noqa: E402
+from archive.release import Release  # noqa: E402
 from archive.warcstore import RecordRef  # noqa: E402
 
 SAMPLE_SITE = ROOT.parent / "shared" / "sample-site"
@@ -58,7 +59,7 @@ def seed(data_dir: Path, releases: list[dict[str, Any]], stamp: str = "") -> Non
                                                    None, 0, "2026-01-01T00:00:00+00:00")
                 row = VersionRow(doc, 1, release["url"], release["site"], "", "text/html",
                                  RecordRef("bench", 0, 1))
-                catalogue.save_cleaned(row, release, None)
+                catalogue.save_cleaned(row, Release.from_json(release), None)
     finally:
         catalogue.close()
 

@@ -31,6 +31,7 @@ from whoosh.writing import SegmentWriter
 from archive.catalogue import Catalogue
 from archive.layout import DataDir
 from archive.lock import RunLock
+from archive.release import Release
 from archive.warcstore import fsync_dir
 from indexer import titlewords
 from indexer.analysis import LANGUAGES
@@ -47,13 +48,13 @@ WORKER_STOP_GRACE = 5.0  # seconds a terminated worker has to go before it is ki
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
-def families(releases: list[dict[str, Any]]) -> dict[str, str]:
+def families(releases: list[Release]) -> dict[str, str]:
     """Group releases linked as translations into families; return id -> family id.
 
     The family id is the smallest release id in the family, so it is stable across builds.
     """
-    by_url = {r["url"]: r["id"] for r in releases}
-    parent = {r["id"]: r["id"] for r in releases}
+    by_url = {r.url: r.id for r in releases}
+    parent = {r.id: r.id for r in releases}
 
     def root(node: str) -> str:
         while parent[node] != node:
@@ -62,42 +63,41 @@ def families(releases: list[dict[str, Any]]) -> dict[str, str]:
         return node
 
     for release in releases:
-        for link in release.get("translations") or []:
+        for link in release.translations:
             other = by_url.get(link.get("url", ""))
             if other:
-                a, b = root(release["id"]), root(other)
+                a, b = root(release.id), root(other)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
     return {rid: root(rid) for rid in parent}
 
 
-def document(release: dict[str, Any], family: str) -> dict[str, Any]:
+def document(release: Release, family: str) -> dict[str, Any]:
     """Map a release to the index's fields."""
-    language = release.get("language") if release.get("language") in LANGUAGES else "en"
-    published = release.get("published") or ""
+    language = release.language if release.language in LANGUAGES else "en"
+    published = release.published or ""
     fields: dict[str, Any] = {
-        "id": release["id"], "family": family, "url": release["url"],
-        "title": release.get("title", ""), "body": release.get("body", ""),
-        "published": published or None, "version": release.get("version", 1),
-        "captured": release.get("captured"), "date_source": release.get("date_source"),
-        "content_hash": release.get("content_hash", ""),
-        "countries": release.get("countries", []), "themes": release.get("themes", []),
-        "projects": release.get("projects", []), "lang": release.get("language", ""),
-        "country": ",".join(release.get("countries", [])),
-        "theme": ",".join(release.get("themes", [])),
-        "project": ",".join(p.get("acronym", "") for p in release.get("projects", [])
-                            if p.get("acronym")),
-        "language": release.get("language", ""),
+        "id": release.id, "family": family, "url": release.url,
+        "title": release.title, "body": release.body,
+        "published": published or None, "version": release.version,
+        "captured": release.captured, "date_source": release.date_source,
+        "content_hash": release.content_hash,
+        "countries": release.countries, "themes": release.themes,
+        "projects": release.projects, "lang": release.language,
+        "country": ",".join(release.countries),
+        "theme": ",".join(release.themes),
+        "project": ",".join(p.get("acronym", "") for p in release.projects if p.get("acronym")),
+        "language": release.language,
         "year": published[:4],
-        "site": release.get("site", ""),
+        "site": release.site,
         "pubdate": int(published.replace("-", "")) if published else 0,
-        f"title_{language}": release.get("title", ""),
-        f"body_{language}": release.get("body", ""),
+        f"title_{language}": release.title,
+        f"body_{language}": release.body,
     }
     return fields
 
 
-def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, procs: int = 2,
+def build_from_releases(releases: Iterable[Release], index_dir: Path, procs: int = 2,
                         single_analyzer: bool = False, memory_mb: int = 1024) -> int:
     """Create a new index in `index_dir` (which must not hold one) from releases."""
     listed = list(releases)
@@ -113,7 +113,7 @@ def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, pro
         try:
             for release in listed:
                 stop.check()
-                writer.add_document(**document(release, family_of[release["id"]]))
+                writer.add_document(**document(release, family_of[release.id]))
             writer.commit()
         except BaseException:
             if not writer.is_closed:
@@ -123,7 +123,7 @@ def build_from_releases(releases: Iterable[dict[str, Any]], index_dir: Path, pro
     if indexed != len(listed):  # a worker that died (out of memory, say) loses its documents
         raise IndexerError(f"the new index in {index_dir} holds {indexed} of {len(listed)} "
                            "releases (a worker process failed); the live index is unchanged")
-    titlewords.write(index_dir, titlewords.title_words(r.get("title", "") for r in listed))
+    titlewords.write(index_dir, titlewords.title_words(r.title for r in listed))
     write_version(index_dir)
     return len(listed)
 
@@ -303,9 +303,9 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
         writer = ix.writer(limitmb=memory_mb, compound=False)
         try:
             for release in releases:
-                seen = indexed.pop(release["id"], None)
-                family = family_of[release["id"]]
-                if seen == (release.get("content_hash"), family):
+                seen = indexed.pop(release.id, None)
+                family = family_of[release.id]
+                if seen == (release.content_hash, family):
                     stats.unchanged += 1
                     continue
                 writer.update_document(**document(release, family))
@@ -324,7 +324,7 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
         else:
             writer.cancel()
         if stats.added or stats.updated or stats.deleted or titlewords.read(directory) is None:
-            titlewords.write(directory, titlewords.title_words(r.get("title", "") for r in releases))
+            titlewords.write(directory, titlewords.title_words(r.title for r in releases))
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -346,7 +346,7 @@ class WhooshWriter:
         return rebuild(self.data_dir, self.procs, self.memory_mb)
 
 
-def _catalogue_releases(data_dir: Path) -> Iterator[dict[str, Any]]:
+def _catalogue_releases(data_dir: Path) -> Iterator[Release]:
     catalogue = Catalogue(DataDir(data_dir).catalogue)
     try:
         yield from catalogue.releases()

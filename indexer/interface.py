@@ -21,6 +21,7 @@ from indexer.errors import QueryError
 
 if TYPE_CHECKING:
     from archive.cleaning.vocab import Vocabulary
+    from archive.release import Release
     from archive.settings import Settings
 
 LANGUAGES = ("en", "fr", "es", "ar")   # each has its own analyzer, title and body fields
@@ -238,7 +239,7 @@ def open_writer(where: Settings | Path | str, procs: int | None = None,
     return WhooshWriter(_data_dir(where), procs, memory_mb)
 
 
-def build_index(releases: Iterable[dict[str, Any]], folder: Path, procs: int = 2,
+def build_index(releases: Iterable[Release], folder: Path, procs: int = 2,
                 single_analyzer: bool = False, memory_mb: int = 1024) -> int:
     """Create an index in an empty folder from releases (benchmarks, baselines); return the count.
 

@@ -61,7 +61,7 @@ def test_the_generic_path_alone_meets_the_floors(archive_dir: Path) -> None:
     vocab.rules = []
     with open_archive(settings) as (catalogue, store):
         stats = clean_versions(catalogue, store, settings, vocab, everything=True)
-        releases = list(catalogue.releases())
+        releases = [r.to_json() for r in catalogue.releases()]
     assert stats.errors == 0
     scored = score(releases, load_jsonl(SAMPLE_SITE / "truth.jsonl"))
     report("generic path, no page rules", scored)

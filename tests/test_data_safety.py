@@ -48,7 +48,7 @@ def one_page_per_file(make_settings: Callable[..., Settings]) -> Settings:
 def releases_by_url(data_dir: Path) -> dict[str, dict[str, Any]]:
     catalogue = Catalogue(DataDir(data_dir).catalogue)
     try:
-        return {r["url"]: r for r in catalogue.releases()}
+        return {r.url: r.to_json() for r in catalogue.releases()}
     finally:
         catalogue.close()
 
@@ -408,7 +408,7 @@ def test_export_never_writes_markup_from_releases_cleaned_before(
     with open_archive(settings) as (catalogue, store):
         import_paths([PAGES / "en-wordpress-post.html"], catalogue, store, "test", None, [])
         clean_versions(catalogue, store, settings)
-        [release] = catalogue.releases()
+        [release] = [r.to_json() for r in catalogue.releases()]
         [row] = [r for r in catalogue.versions_to_clean(everything=True)]
         assert isinstance(row, VersionRow)
         old = {**release, "title": "<img src=x onerror=alert(1)>Flood",     # as stored before
@@ -416,7 +416,7 @@ def test_export_never_writes_markup_from_releases_cleaned_before(
                "contacts": [{"name": "<svg onload=alert(1)>Amira", "office": None,
                              "email": "a@example.org", "phone": None}]}
         catalogue.db.execute("BEGIN")
-        catalogue.save_cleaned(row, old, None)
+        catalogue.save_cleaned(row, Release.from_json(old), None)
         catalogue.db.execute("COMMIT")
     out = tmp_path / f"releases.{fmt}"
     result = CliRunner().invoke(export, ["--format", fmt, "-o", str(out), "--data-dir",

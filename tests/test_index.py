@@ -56,7 +56,7 @@ def store(data_dir: Path, releases: list[dict[str, Any]]) -> None:
                                                "text/html", f"h{number}", RecordRef("x", 0, 1), None,
                                                0, "2026-01-01T00:00:00+00:00")
             row = VersionRow(doc, 1, release["url"], "example", "", "text/html", RecordRef("x", 0, 1))
-            catalogue.save_cleaned(row, release, None)
+            catalogue.save_cleaned(row, Release.from_json(release), None)
     catalogue.close()
 
 
@@ -236,7 +236,7 @@ def test_families_collapse_translations(tmp_path: Path) -> None:
     fr = make_release(2, language="fr", title="Rapatriés au Niger",
                       body="Les rapatriés au Niger reçoivent un soutien. " * 20)
     en["translations"] = [{"language": "fr", "url": fr["url"]}]
-    assert families([en, fr])[fr["id"]] == min(en["id"], fr["id"])
+    assert families([Release.from_json(en), Release.from_json(fr)])[fr["id"]] == min(en["id"], fr["id"])
     store(tmp_path / "data", [en, fr])
     rebuild(tmp_path / "data", procs=1)
     page = search(tmp_path / "data", q="Niger", collapse=True)

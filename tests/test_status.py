@@ -50,7 +50,7 @@ def plant(data: Path) -> None:
         row = next(r for r in catalogue.versions_to_clean() if r.site == PLANTED_SITE)
         release = Release(id=release_id(row.document_url), url=PLANTED_URL, site=PLANTED_SITE,
                           language="en", title="An undated release", published=None,
-                          body="Text that a page rule found, without any date.").to_json()
+                          body="Text that a page rule found, without any date.")
         with catalogue.transaction():
             catalogue.save_cleaned(row, release, None)
         dropped = data.parent / "dropped.html"
@@ -100,7 +100,7 @@ def db(data_dir: Path) -> Iterator[sqlite3.Connection]:
 def latest_releases(data_dir: Path) -> list[dict[str, Any]]:
     catalogue = Catalogue(DataDir(data_dir).catalogue, read_only=True)
     try:
-        return list(catalogue.releases())
+        return [r.to_json() for r in catalogue.releases()]
     finally:
         catalogue.close()
 

@@ -26,6 +26,7 @@ from lxml import etree
 from archive.capture.fetch import Response
 from archive.errors import SettingsError
 from archive.layout import DataDir
+from archive.release import Archived, Contact, Release, ReleaseVersion
 from archive.settings import Settings, load_settings
 from archive.warcstore import RecordRef, WarcStore
 from indexer.search import Hit, SearchPage, SearchRequest
@@ -374,15 +375,17 @@ def test_text_fields_hold_text_in_the_api_and_exports(data_dir: Path,
     assert [r["title"] for r in rows] == ["Flood alert(2) relief", "'=HYPERLINK(\"http://x\")"]
 
     class Catalogue:
-        def release_versions(self, rid: str) -> list[dict[str, Any]]:
-            return [{"id": rid, "url": BASE + "/news/x", "title": title, "version": 1,
-                     "body": "Rain.\n\n<svg onload=alert(3)>Roads closed <!-- x -->",
-                     "contacts": [{"name": "Eve <img src=x onerror=alert(4)>", "email": None}],
-                     "_archive": {"captured": "2024-03-12T00:00:00Z"}}]
+        def release_versions(self, rid: str) -> list[ReleaseVersion]:
+            stored = Release(id=rid, url=BASE + "/news/x", site="x", language="en", title=title,
+                             published=None, version=1,
+                             body="Rain.\n\n<svg onload=alert(3)>Roads closed <!-- x -->",
+                             contacts=[Contact(name="Eve <img src=x onerror=alert(4)>")])
+            return [ReleaseVersion(stored, Archived("2024-03-12T00:00:00Z", "text/html",
+                                                    BASE + "/news/x", RecordRef("x", 0, 1)))]
 
     monkeypatch.setattr("webapp.api.catalogue", lambda app: Catalogue())
     release = client.get("/api/releases/r-0123456789abcdef").get_json()
     assert release["title"] == "Flood alert(2) relief"
     assert release["body"] == "Rain.\n\nRoads closed "
-    assert release["contacts"] == [{"name": "Eve ", "email": None}]
+    assert release["contacts"] == [{"name": "Eve ", "office": None, "email": None, "phone": None}]
     assert release["url"] == BASE + "/news/x"

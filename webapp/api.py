@@ -48,14 +48,14 @@ def release(rid: str) -> Any:
         abort(404)
     wanted = request.args.get("v")
     chosen = versions[-1] if wanted is None else next(
-        (v for v in versions if str(v["version"]) == wanted), None)
+        (v for v in versions if str(v.number) == wanted), None)
     if chosen is None:
         abort(404)
-    data = security.plain_data({k: v for k, v in chosen.items() if not k.startswith("_")})
-    data["versions"] = [{"version": v["version"], "captured": v["_archive"]["captured"],
-                         "url": url_for("api.release", rid=rid, v=v["version"], _external=True)}
+    data = security.plain_data(chosen.release.to_json())
+    data["versions"] = [{"version": v.number, "captured": v.archived.captured,
+                         "url": url_for("api.release", rid=rid, v=v.number, _external=True)}
                         for v in versions]
-    data["archived_original"] = url_for("pages.original_page", rid=rid, v=chosen["version"],
+    data["archived_original"] = url_for("pages.original_page", rid=rid, v=chosen.number,
                                         _external=True)
     return jsonify(data)
 

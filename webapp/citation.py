@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive.release import Release
+
 
 def _long_date(iso: str | None) -> str:
     if not iso:
@@ -14,59 +16,61 @@ def _long_date(iso: str | None) -> str:
     return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
-def publisher(release: dict[str, Any], site_name: str | None) -> str:
+def publisher(release: Release, site_name: str | None) -> str:
     """The publishing organisation or site, for citations."""
-    return site_name or urlsplit(release["url"]).netloc
+    return site_name or urlsplit(release.url).netloc
 
 
-def apa(release: dict[str, Any], site_name: str | None, permalink: str) -> str:
+def apa(release: Release, site_name: str | None, permalink: str) -> str:
     """APA 7 reference of a press release.
 
-    >>> apa({"title": "T", "published": "2013-06-11", "url": "https://x.org/n/t"}, "IOM", "https://p/r")
+    >>> t = Release(id="r-1", url="https://x.org/n/t", site="x", language="en", title="T",
+    ...             published="2013-06-11", body="")
+    >>> apa(t, "IOM", "https://p/r")
     'IOM. (2013, June 11). T [Press release]. https://x.org/n/t (archived at https://p/r)'
     """
     org = publisher(release, site_name)
-    published = release.get("published")
+    published = release.published
     when = "n.d."
     if published:
         day = date.fromisoformat(published)
         when = f"{day.year}, {day.strftime('%B')} {day.day}"
-    return f"{org}. ({when}). {release['title']} [Press release]. {release['url']} (archived at {permalink})"
+    return f"{org}. ({when}). {release.title} [Press release]. {release.url} (archived at {permalink})"
 
 
-def chicago(release: dict[str, Any], site_name: str | None, permalink: str, accessed: str | None) -> str:
+def chicago(release: Release, site_name: str | None, permalink: str, accessed: str | None) -> str:
     """Chicago (notes and bibliography) entry of a press release."""
     org = publisher(release, site_name)
     when = f" {_long_date(accessed)}" if accessed else ""
     archived = f" Archived{when} at {permalink}."
-    return (f"{org}. “{release['title']}.” Press release, {_long_date(release.get('published'))}. "
-            f"{release['url']}.{archived}")
+    return (f"{org}. “{release.title}.” Press release, {_long_date(release.published)}. "
+            f"{release.url}.{archived}")
 
 
-def json_ld(release: dict[str, Any], site_name: str | None, permalink: str) -> dict[str, Any]:
+def json_ld(release: Release, site_name: str | None, permalink: str) -> dict[str, Any]:
     """schema.org NewsArticle metadata."""
     data: dict[str, Any] = {
         "@context": "https://schema.org", "@type": "NewsArticle",
-        "headline": release["title"], "inLanguage": release.get("language"),
-        "datePublished": release.get("published"), "url": release["url"],
+        "headline": release.title, "inLanguage": release.language,
+        "datePublished": release.published, "url": release.url,
         "publisher": {"@type": "Organization", "name": publisher(release, site_name)},
         "archivedAt": permalink,
-        "contentLocation": [{"@type": "Country", "identifier": c} for c in release.get("countries", [])],
-        "keywords": release.get("themes", []),
+        "contentLocation": [{"@type": "Country", "identifier": c} for c in release.countries],
+        "keywords": release.themes,
     }
-    if release.get("updated"):
-        data["dateModified"] = release["updated"]
-    if release.get("dateline"):
-        data["locationCreated"] = {"@type": "Place", "name": release["dateline"]}
+    if release.updated:
+        data["dateModified"] = release.updated
+    if release.dateline:
+        data["locationCreated"] = {"@type": "Place", "name": release.dateline}
     return data
 
 
-def citation_meta(release: dict[str, Any], site_name: str | None, permalink: str) -> list[tuple[str, str]]:
+def citation_meta(release: Release, site_name: str | None, permalink: str) -> list[tuple[str, str]]:
     """citation_* meta tags (Highwire Press), read by reference managers."""
-    tags = [("citation_title", release["title"]),
+    tags = [("citation_title", release.title),
             ("citation_publisher", publisher(release, site_name)),
-            ("citation_public_url", permalink), ("citation_language", release.get("language") or "")]
-    if release.get("published"):
-        tags.append(("citation_publication_date", release["published"].replace("-", "/")))
-    tags.append(("citation_fulltext_html_url", release["url"]))
+            ("citation_public_url", permalink), ("citation_language", release.language or "")]
+    if release.published:
+        tags.append(("citation_publication_date", release.published.replace("-", "/")))
+    tags.append(("citation_fulltext_html_url", release.url))
     return [(k, v) for k, v in tags if v]

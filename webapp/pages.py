@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from archive.payload import decoded_pieces, open_record
-from archive.release import release_id
+from archive.release import ReleaseVersion, release_id
 from indexer.errors import IndexMissing, IndexVersionError, QueryError
 from indexer.interface import FACETS, SearchPage, SearchRequest
 from webapp import catalogue, searcher, security, warc_store
@@ -118,14 +118,15 @@ def _pager(path: str, args: MultiDict[str, str], result: SearchPage, size: int) 
 def release_page(rid: str) -> Any:
     """A release: text, dates, metadata, translations, versions, citation, archived original."""
     security.limit(current_app, "page")
-    versions, release = _chosen_version(rid)
-    number = release["version"]
+    versions, chosen = _chosen_version(rid)
+    release, archived = chosen.release, chosen.archived
+    number = release.version
     settings = current_app.extensions["pressroom_settings"]
-    site = settings.sites.get(release.get("site"))
+    site = settings.sites.get(release.site)
     site_name = site.name if site else None
     permalink = url_for("pages.release_page", rid=rid, v=number, _external=True)
     translations = []
-    for link in release.get("translations", []):
+    for link in release.translations:
         other = release_id(link["url"])
         known = catalogue(current_app).has_release(other)
         translations.append({"language": link["language"], "external": link["url"],
@@ -135,27 +136,26 @@ def release_page(rid: str) -> Any:
     except (QueryError, IndexMissing, IndexVersionError):
         related = []
     return render_template(
-        "release.html", release=release, versions=versions, number=number,
-        paragraphs=[p for p in release["body"].split("\n\n") if p.strip()],
+        "release.html", release=release, archived=archived, versions=versions, number=number,
+        paragraphs=release.paragraphs,
         translations=translations, related=related, permalink=permalink,
         apa=apa(release, site_name, permalink),
-        chicago=chicago(release, site_name, permalink, release["_archive"]["captured"]),
+        chicago=chicago(release, site_name, permalink, archived.captured),
         json_ld=json_ld(release, site_name, permalink),
         citation_meta=citation_meta(release, site_name, permalink),
-        latest=versions[-1]["version"])
+        latest=versions[-1].number)
 
 
 @bp.route("/release/<rid>/changes")
 def changes_page(rid: str) -> Any:
     """What changed between two versions of a release, paragraph by paragraph."""
     security.limit(current_app, "page")
-    versions = {v["version"]: v for v in catalogue(current_app).release_versions(rid)}
+    versions = {v.number: v.release for v in catalogue(current_app).release_versions(rid)}
     try:
         old, new = versions[int(request.args["from"])], versions[int(request.args["to"])]
     except (KeyError, ValueError):
         abort(404)
-    before = [p for p in old["body"].split("\n\n") if p.strip()]
-    after = [p for p in new["body"].split("\n\n") if p.strip()]
+    before, after = old.paragraphs, new.paragraphs
     rows: list[dict[str, Any]] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
         if tag == "equal":
@@ -163,7 +163,7 @@ def changes_page(rid: str) -> Any:
         else:
             rows += [{"kind": "removed", "text": p} for p in before[i1:i2]]
             rows += [{"kind": "added", "text": p} for p in after[j1:j2]]
-    title_changed = old["title"] != new["title"]
+    title_changed = old.title != new.title
     return render_template("changes.html", old=old, new=new, rows=rows, title_changed=title_changed,
                            release=new)
 
@@ -172,9 +172,9 @@ def changes_page(rid: str) -> Any:
 def original_page(rid: str) -> Any:
     """The archived original in a sandboxed frame, under a banner that says what it is."""
     security.limit(current_app, "page")
-    release = _version(rid)
-    return render_template("original.html", release=release,
-                           raw_url=url_for("pages.original_raw", rid=rid, v=release["version"]))
+    chosen = _version(rid)
+    return render_template("original.html", release=chosen.release, archived=chosen.archived,
+                           raw_url=url_for("pages.original_raw", rid=rid, v=chosen.number))
 
 
 @bp.route("/archive/<rid>/raw")
@@ -185,9 +185,9 @@ def original_raw(rid: str) -> Response:
     counts its decoded size (a few kilobytes of gzip can stand for gigabytes), a second sends it.
     """
     security.limit(current_app, "page")
-    release = _version(rid)
-    file, offset, _length = release["_archive"]["ref"]
-    path = warc_store(current_app).path_of(file)
+    archived = _version(rid).archived
+    offset = archived.ref.offset
+    path = warc_store(current_app).path_of(archived.ref.file)
     cap: int = current_app.config["RAW_MAX_BYTES"]
     size = 0
     with open_record(path, offset) as record:
@@ -201,7 +201,7 @@ def original_raw(rid: str) -> Response:
                     "(web.raw_max_bytes), so it is not shown here; the release's text is.")
                 raise error
     content_type = next((v for k, v in headers if k.lower() == "content-type"),
-                        release["_archive"]["content_type"])
+                        archived.content_type)
     response = Response(_archived_chunks(path, offset, headers), content_type=content_type)
     response.content_length = size
     response.headers["Content-Security-Policy"] = security.ARCHIVED_CSP
@@ -215,20 +215,20 @@ def _archived_chunks(path: Path, offset: int, headers: list[tuple[str, str]]) ->
         yield from decoded_pieces(record, headers)
 
 
-def _version(rid: str) -> dict[str, Any]:
+def _version(rid: str) -> ReleaseVersion:
     return _chosen_version(rid)[1]
 
 
-def _chosen_version(rid: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _chosen_version(rid: str) -> tuple[list[ReleaseVersion], ReleaseVersion]:
     """All versions of a release and the one asked for with ?v= (the latest by default)."""
     versions = catalogue(current_app).release_versions(rid)
     if not versions:
         abort(404)
     try:
-        number = int(request.args.get("v", versions[-1]["version"]))
+        number = int(request.args.get("v", versions[-1].number))
     except ValueError:
         abort(400)
-    found = next((v for v in versions if v["version"] == number), None)
+    found = next((v for v in versions if v.number == number), None)
     if found is None:
         abort(404)
     return versions, found

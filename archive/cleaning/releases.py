@@ -136,5 +136,5 @@ def _save(catalogue: Catalogue, row: VersionRow, release: Release, problem: str 
         catalogue.save_cleaned(row, None, problem)
         stats.not_releases[problem.split(" (")[0]] += 1
     else:
-        catalogue.save_cleaned(row, release.to_json(), None)
+        catalogue.save_cleaned(row, release, None)
         stats.releases += 1
