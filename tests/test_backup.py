@@ -326,6 +326,12 @@ def mid_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
         open_files = sorted(DataDir(data).warc.glob(f"*{OPEN_SUFFIX}"))
         result = run_cli("backup", str(root / "backup"), "--data-dir", str(data))
         still_running = crawl.poll() is None
+        # let the crawl write on past the snapshot (on a loaded machine it may have been idle)
+        after_backup = _fetches_of_latest_run(DataDir(data).catalogue)
+        deadline = time.monotonic() + 30
+        while (crawl.poll() is None and time.monotonic() < deadline
+               and _fetches_of_latest_run(DataDir(data).catalogue) < after_backup + 3):
+            time.sleep(0.1)
     finally:
         crawl.send_signal(signal.SIGTERM)
         crawl.wait(timeout=30)
