@@ -250,8 +250,7 @@ class Scheduler:
         if self.settings.schedule.index_after_crawl:
             steps.append(("index", ["index"]))
         site = self._site_state(key)
-        site["running_since"] = iso(self.clock())
-        results = self._run_steps(f"site {key}", steps)
+        results = self._run_steps(f"site {key}", steps, site)
         self._site_ended(site, trigger, results)
         self._save()
         return all(r.ok for r in results)
@@ -271,9 +270,8 @@ class Scheduler:
             self.queue.finish(job.id, False, message)
             return False
         site = self._site_state(job.site) if job.kind == "crawl" and job.site else None
-        if site is not None:
-            site["running_since"] = iso(self.clock())
-        results = self._run_steps(label, job_steps(job, self.settings.schedule.index_after_crawl))
+        results = self._run_steps(label, job_steps(job, self.settings.schedule.index_after_crawl),
+                                  site)
         if site is not None:
             self._site_ended(site, label, results)
         ok = bool(results) and all(r.ok for r in results)
@@ -281,13 +279,17 @@ class Scheduler:
         self._save()
         return ok
 
-    def _run_steps(self, label: str, steps: list[tuple[str, list[str]]]) -> list[CommandResult]:
-        """Run steps in order until one fails or a stop is asked for."""
+    def _run_steps(self, label: str, steps: list[tuple[str, list[str]]],
+                   site: dict[str, Any] | None = None) -> list[CommandResult]:
+        """Run steps in order until one fails or a stop is asked for; a site's run starts when
+        its first step does (one clock reading for both)."""
         results: list[CommandResult] = []
         for what, args in steps:
             if self.stop.is_set():
                 break
             start = self.clock()
+            if site is not None and not results:
+                site["running_since"] = iso(start)
             self.state.update(state="running", current={"label": label, "what": what,
                                                         "since": iso(start)})
             self._save()
