@@ -88,6 +88,17 @@ def arabic_light_stem(word: str) -> str:
     return word
 
 
+def fold_token(word: str) -> str:
+    """Fold a word as the analyzers fold a token before stop words and stems.
+
+    >>> fold_token("L'Égypte"), fold_token("De")
+    ('egypte', 'de')
+    """
+    token = _fold(word.lower())
+    head, sep, tail = token.partition("'")
+    return tail if sep and head in ELIDED and tail else token.replace("'", "")
+
+
 def stopwords(language: str) -> frozenset[str]:
     """Return the folded stop words of a language."""
     if language == "ar":
@@ -95,14 +106,30 @@ def stopwords(language: str) -> frozenset[str]:
     return frozenset(_fold(w) for w in stopwords_for_language(language))
 
 
+@lru_cache(maxsize=1)
+def proper_nouns() -> frozenset[str]:
+    """Return the folded one-word names of countries, cities and projects of the vocabulary.
+
+    They are not stemmed: French stems "Mali" to "mal", and "NOT Mali" would then drop every
+    release that says "mal".
+    """
+    from archive.cleaning.vocab import load_vocabulary
+
+    vocab = load_vocabulary()
+    names = {place for place, (_code, kind) in vocab.places.items()
+             if kind in ("name", "city") and " " not in place and place not in vocab.ambiguous}
+    names.update(_fold(p.acronym.lower()) for p in vocab.projects if p.acronym)
+    return frozenset(name for name in names if name and not "\u0600" <= name[0] <= "\u06ff")
+
+
 def language_analyzer(language: str) -> Any:
-    """Return the analyzer of one language's title and body fields."""
+    """Return the analyzer of one language's title and body fields (names not stemmed)."""
     chain = RegexTokenizer(TOKEN) | LowercaseFilter() | FoldFilter() | ElisionFilter()
     # renumber: phrases match across removed stop words ("migration de main-d'oeuvre")
     chain = chain | StopFilter(stoplist=stopwords(language), minsize=1, renumber=True)
     if language == "ar":
         return chain | ArabicStemFilter()
-    return chain | StemFilter(lang=language, cachesize=100_000)
+    return chain | StemFilter(lang=language, ignore=proper_nouns(), cachesize=100_000)
 
 
 def plain_analyzer() -> Any:

@@ -123,7 +123,7 @@ def build_from_releases(releases: Iterable[Release], index_dir: Path, procs: int
     if indexed != len(listed):  # a worker that died (out of memory, say) loses its documents
         raise IndexerError(f"the new index in {index_dir} holds {indexed} of {len(listed)} "
                            "releases (a worker process failed); the live index is unchanged")
-    titlewords.write(index_dir, titlewords.title_words(r.title for r in listed))
+    titlewords.write(index_dir, titlewords.title_words(titlewords.release_texts(listed)))
     write_version(index_dir)
     return len(listed)
 
@@ -324,7 +324,7 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
         else:
             writer.cancel()
         if stats.added or stats.updated or stats.deleted or titlewords.read(directory) is None:
-            titlewords.write(directory, titlewords.title_words(r.title for r in releases))
+            titlewords.write(directory, titlewords.title_words(titlewords.release_texts(releases)))
     stats.seconds = time.monotonic() - started
     return stats
 

@@ -8,7 +8,7 @@ import click
 
 from archive.cli_common import common_options, lower_priority, settings_from
 from archive.errors import ArchiveError
-from indexer.interface import SearchRequest, open_index, open_writer
+from indexer.interface import SearchPage, SearchRequest, open_index, open_writer
 
 
 @click.command()
@@ -77,12 +77,28 @@ def search(query: tuple[str, ...], country: tuple[str, ...], theme: tuple[str, .
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"{result.total} releases{' (any of the words)' if result.relaxed else ''}, "
-               f"page {result.page}, {result.took_ms:.0f} ms")
+    for line in summary(request.q, result):
+        click.echo(line)
     for number, hit in enumerate(result.results, start=(page - 1) * limit + 1):
-        click.echo(f"{number:3d}. {hit.published or '----------'} [{hit.language}] {hit.title}")
+        mark = "~" if number > (result.total_all or 0) else " "
+        click.echo(f"{number:3d}.{mark}{hit.published or '----------'} [{hit.language}] {hit.title}")
         click.echo(f"     {hit.url}")
     for facet, values in result.facets.items():
         shown = ", ".join(f"{v['label']} {v['count']}" for v in values[:8])
         if shown:
             click.echo(f"  {facet}: {shown}")
+
+
+def summary(query: str, result: SearchPage) -> list[str]:
+    """Say what a search did, as the search page says it: the query answered, the count of
+    releases with all the words, then those with some of them."""
+    lines = [f"{note}" for note in result.notes]
+    if result.corrected:
+        lines.append(f"nothing found for {query!r}: showing results for {result.corrected!r}")
+    unit = "release" if result.total_all == 1 else "releases"
+    counted = f"{result.total_all} {unit}"
+    if result.relaxed:
+        counted += (f" with all the words, then {result.relaxed} more with some of the words "
+                    "(marked ~)")
+    lines.append(f"{counted}, page {result.page}, {result.took_ms:.0f} ms")
+    return lines

@@ -118,6 +118,7 @@ class FacetIndex:
     dates_sorted: Any = None       # the dates in increasing order ...
     docs_by_date: Any = None       # ... and the docnums in that order (ties by docnum)
     newest_first: Any = None       # docnums by date, newest first (ties by docnum)
+    families: Any = None           # docnum -> translation family number (-1: alone); lazy
 
     @classmethod
     def build(cls, reader: Any) -> FacetIndex:
@@ -182,3 +183,24 @@ class FacetIndex:
             pairs.sort(key=lambda pair: (-pair[1], pair[0]) if facet != "year" else (-int(pair[0] or 0), 0))
             result[facet] = pairs
         return result
+
+
+def family_codes(reader: Any, size: int) -> Any:
+    """Number the translation families of more than one release: docnum -> number, -1 alone.
+
+    Only families with several documents have their postings read, so this stays a pass
+    over the family terms at 100,000 releases.
+    """
+    from indexer.postings import postings
+
+    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    codes = np.full(size, -1, dtype=np.int64)
+    if "family" not in reader.indexed_field_names():
+        return codes
+    field = reader.schema["family"]
+    number = 0
+    for text, info in reader.iter_field("family"):
+        if info.doc_frequency() > 1:
+            codes[postings(leaves, "family", field.to_bytes(text)).ids] = number
+            number += 1
+    return codes

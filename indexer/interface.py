@@ -79,7 +79,10 @@ class SearchRequest:
             raise QueryError(f"unknown filter {sorted(unknown)[0]!r}: use one of {', '.join(FACETS)}")
         for name, value in (("from", self.date_from), ("to", self.date_to)):
             if value and not _is_date(value):
-                raise QueryError(f"{name} date {value!r} is not YYYY-MM-DD")
+                raise QueryError(f"{name} date {value[:40]!r} is not YYYY-MM-DD")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise QueryError(f"the from date ({self.date_from}) is after the to date "
+                             f"({self.date_to}): swap them")
 
 
 @dataclass
@@ -117,22 +120,36 @@ class Hit:
 
 @dataclass
 class SearchPage:
-    """One page of results, with facet counts ({value, label, count}) over the whole match set."""
+    """One page of results, with facet counts ({value, label, count}) over the whole match set.
+
+    `total` = `total_all` releases with all the words, then `relaxed` more with some of them
+    (only when fewer than a page have them all); with collapse, they count families.
+    """
 
     total: int
     page: int
     results: list[Hit]
     facets: dict[str, list[dict[str, Any]]]
-    relaxed: bool = False
+    total_all: int | None = None   # releases with all the words (total when None)
+    relaxed: int = 0               # more releases, with some of the words, listed after them
+    corrected: str | None = None   # the spelling-corrected query answered (nothing found as typed)
+    notes: list[str] = field(default_factory=list)   # how values were read ("Lybia" as LY)
     took_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.total_all is None:
+            self.total_all = self.total - self.relaxed
 
     def to_json(self) -> dict[str, Any]:
         """Return the page in the API's shape."""
-        data: dict[str, Any] = {"total": self.total, "page": self.page,
+        data: dict[str, Any] = {"total": self.total, "total_all": self.total_all,
+                                "relaxed": self.relaxed, "page": self.page,
                                 "results": [hit.to_json() for hit in self.results],
                                 "facets": self.facets}
-        if self.relaxed:
-            data["relaxed"] = True
+        if self.corrected is not None:
+            data["corrected"] = self.corrected
+        if self.notes:
+            data["notes"] = self.notes
         return data
 
 

@@ -65,8 +65,9 @@ def check_bounds(text: str) -> None:
     """Refuse queries that are too long, too deep, or that would expand without limit."""
     if len(text) > MAX_LENGTH:
         raise QueryError(f"the query is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    outside_phrases = re.sub(r'"[^"]*"', " ", text)
     depth = deepest = 0
-    for char in text:
+    for char in outside_phrases:
         depth += char == "("
         depth -= char == ")"
         deepest = max(deepest, depth)
@@ -74,7 +75,8 @@ def check_bounds(text: str) -> None:
             raise QueryError("a closing parenthesis has no opening one")
     if deepest > MAX_DEPTH:
         raise QueryError(f"parentheses nest {deepest} deep; the limit is {MAX_DEPTH}")
-    outside_phrases = re.sub(r'"[^"]*"', " ", text)
+    if depth > 0:
+        raise QueryError("a parenthesis is not closed: add ) where the group ends, or remove the (")
     if re.search(r'(^|[\s(:"\-])[*?]', outside_phrases):
         raise QueryError("a word cannot start with * or ?: put at least 3 letters before the *")
     if "?" in re.sub(r"\?\s*$", "", outside_phrases):
@@ -248,8 +250,12 @@ def _scan_range(text: str, at: int, start: re.Match[str], tokens: list[Token]) -
     inside = _RANGE.fullmatch(text, start.end(), close)
     if not inside:
         raise QueryError(f"{_cut(text[at:close + 1])!r} is not a date range: write {example}")
-    tokens.append(DateRange(_day(inside.group(1), name, example, OPEN_START),
-                            _day(inside.group(2), name, example, OPEN_END)))
+    low = _day(inside.group(1), name, example, OPEN_START)
+    high = _day(inside.group(2), name, example, OPEN_END)
+    if low > high:
+        raise QueryError(f"{_cut(text[at:close + 1])!r}: the first date is after the second; "
+                         f"write {example}")
+    tokens.append(DateRange(low, high))
     return close + 1
 
 

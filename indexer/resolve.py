@@ -11,7 +11,7 @@ The index is reached through a Lexicon: analysing a field's text and listing its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Protocol
 
@@ -37,6 +37,9 @@ CONCEPT_BOOST = 1.5        # a facet value that a query word names ranks like 1.
 TITLE_FIELDS = tuple(f"title_{language}" for language in LANGUAGES)
 
 
+FacetValue = Callable[[str, str], str]     # (facet, value as typed) -> the index's value
+
+
 class Lexicon(Protocol):
     """What resolving needs of an index: its analysers and its words."""
 
@@ -57,10 +60,14 @@ def text_fields(language: str | None = None) -> list[str]:
     return [f"{kind}_{lang}" for lang in languages for kind in ("title", "body")]
 
 
-def resolve_query(text: str, language: str | None, lexicon: Lexicon) -> Node:
-    """Parse a public query into a bounded tree of the index's terms (one language's or all)."""
+def resolve_query(text: str, language: str | None, lexicon: Lexicon,
+                  facet_value: FacetValue | None = None) -> Node:
+    """Parse a public query into a bounded tree of the index's terms (one language's or all).
+
+    `facet_value` reads what a facet field names (country:Libye) as the index's value.
+    """
     check_bounds(text)
-    node = expand(normalize(bind(parse(text), language, lexicon)), lexicon)
+    node = expand(normalize(bind(parse(text), language, lexicon, facet_value)), lexicon)
     leaves = count_leaves(node)
     if leaves > MAX_CLAUSES * len(text_fields(language)):
         raise QueryError(f"the query expands to {leaves} terms; simplify it")
@@ -84,28 +91,31 @@ def resolve_plain(units: list[tuple[str, list[tuple[str, str]]]], language: str 
     return expand(combined, lexicon)
 
 
-def bind(node: Node, language: str | None, lexicon: Lexicon) -> Node:
+def bind(node: Node, language: str | None, lexicon: Lexicon,
+         facet_value: FacetValue | None = None) -> Node:
     """Turn the words of a parsed tree into each searched field's analysed tokens."""
     if isinstance(node, (Term, Phrase, Prefix)):
         fields = TITLE_FIELDS if node.field == "title" else text_fields(language)
         found = (_in_field(node, field, lexicon) for field in fields)
         return Or(tuple(part for part in found if part is not None), node.boost)
+    if isinstance(node, Facet) and facet_value is not None:
+        return Facet(node.field, facet_value(node.field, node.value), node.boost)
     if isinstance(node, Facet):
         values = lexicon.analyze(node.field, node.value)
         if len(values) == 1:
             return Facet(node.field, values[0], node.boost)
         return And(tuple(Facet(node.field, value, node.boost) for value in values))
     if isinstance(node, (And, Or)):
-        return type(node)(tuple(bind(child, language, lexicon) for child in node.children),
-                          node.boost)
+        return type(node)(tuple(bind(child, language, lexicon, facet_value)
+                                for child in node.children), node.boost)
     if isinstance(node, Not):
-        return Not(bind(node.child, language, lexicon), node.boost)
+        return Not(bind(node.child, language, lexicon, facet_value), node.boost)
     if isinstance(node, AndNot):
-        return AndNot(bind(node.positive, language, lexicon),
-                      bind(node.negative, language, lexicon))
+        return AndNot(bind(node.positive, language, lexicon, facet_value),
+                      bind(node.negative, language, lexicon, facet_value))
     if isinstance(node, AndMaybe):
-        return AndMaybe(bind(node.required, language, lexicon),
-                        bind(node.optional, language, lexicon))
+        return AndMaybe(bind(node.required, language, lexicon, facet_value),
+                        bind(node.optional, language, lexicon, facet_value))
     return node
 
 

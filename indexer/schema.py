@@ -21,7 +21,8 @@ from indexer.errors import IndexMissing, IndexVersionError
 from indexer.interface import FACETS as FACETS
 from indexer.resolve import text_fields as text_fields
 
-SCHEMA_VERSION = 3   # 2: Arabic words with harakat are one token; 3: capture date, date source
+SCHEMA_VERSION = 4   # 2: Arabic words with harakat are one token; 3: capture date, date source;
+#                      4: the word list of titles and bodies (WORDS.json), names not stemmed
 VERSION_FILE = "PRESSROOM_SCHEMA"
 TITLE_BOOST = 2.5
 

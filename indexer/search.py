@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import html
+import re
 import threading
 import time
 import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +28,40 @@ from whoosh import query as wq
 
 from archive.cleaning.vocab import Vocabulary, load_vocabulary
 from indexer import titlewords
+from indexer.analysis import fold_token, stopwords
 from indexer.concepts import Concepts
 from indexer.errors import QueryError
 from indexer.evaluate import Evaluator, TermCache
-from indexer.facets import FacetIndex, Mask, bits_to_mask, mask_to_bits
+from indexer.facets import FacetIndex, Mask, bits_to_mask, family_codes, mask_to_bits
 from indexer.interface import LANGUAGES, Hit, IndexStatus, SearchPage, SearchRequest
 from indexer.pool import SearcherPool
-from indexer.query import plain_words
+from indexer.query import OPERATORS, plain_words
 from indexer.resolve import iter_terms, resolve_plain, resolve_query
 from indexer.schema import check_version
 from indexer.snippets import SNIPPET_CHARS, snippet
 from indexer.status import index_status
 from indexer.titlewords import Speller
 from indexer.tree import Node
+from indexer.values import FacetValues
 
 # the value types live in the interface; these names stay for the code that imported them here
 __all__ = ["Hit", "SearchPage", "SearchRequest", "Searcher", "WhooshIndex", "WhooshLexicon"]
 
 TIME_LIMIT = 2.0
 RELAX_BELOW = 10          # fewer matches of all words than this: add those of some words
+# a word of a query, not a field name (country:) nor what follows one, not a * prefix
+_QUERY_WORD = re.compile(r"(?<![\w:*])[^\W\d_]{3,}(?![\w:*])")
+
+
+@dataclass
+class _Found:
+    """What a search matched: its query, the all-words match and the whole match (bitsets),
+    and the (docnum, score) pairs ranked for the pages asked."""
+
+    query: Node | None
+    strict: int
+    match: int
+    ranked: list[tuple[int, float]]
 
 
 class WhooshLexicon:
@@ -116,20 +133,40 @@ class WhooshIndex:
 
     # -- searching ------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchPage:
-        """Run a search; raise QueryError with a clear message for a bad or unbounded query."""
+        """Run a search; raise QueryError with a clear message for a bad or unbounded query.
+
+        A query that finds nothing is tried again with its words spelt as the archive spells
+        them; the page then says which query it answered (`corrected`).
+        """
         started = time.monotonic()
         request.check()
-        with self._searcher() as searcher:
-            facets = self._facet_index(searcher)
-            # the time limit bounds the query, not the loading of a new index generation
-            query, match, ranked, relaxed = self._find(searcher, facets, request, time.monotonic(),
-                                                       None)
-            hits = self._page(searcher, request, ranked, query)
-        page = SearchPage(total=match.bit_count(), page=request.page, results=hits,
-                          facets=self._label(facets.counts(match), request.ui_language),
-                          relaxed=relaxed)
+        page = self._search(request)
+        if page.total == 0 and request.q.strip():
+            fixed = self.correct(request.q)
+            if fixed:
+                retry = self._search(dataclasses.replace(request, q=fixed))
+                if retry.total:
+                    page = retry
+                    page.corrected = fixed
         page.took_ms = (time.monotonic() - started) * 1000
         return page
+
+    def _search(self, request: SearchRequest) -> SearchPage:
+        with self._searcher() as searcher:
+            facets = self._facet_index(searcher)
+            values = FacetValues(self._concepts().vocab, facets.values)
+            request = _with_values(request, values)
+            # the time limit bounds the query, not the loading of a new index generation
+            found = self._find(searcher, facets, request, time.monotonic(), None, values)
+            hits = self._page(searcher, request, found.ranked, found.query)
+            if request.collapse:
+                total_all = self._families(searcher, facets, found.strict)
+                total = self._families(searcher, facets, found.match)
+            else:
+                total_all, total = found.strict.bit_count(), found.match.bit_count()
+        return SearchPage(total=total, page=request.page, results=hits,
+                          facets=self._label(facets.counts(found.match), request.ui_language),
+                          total_all=total_all, relaxed=total - total_all, notes=values.notes)
 
     def facets(self, request: SearchRequest) -> dict[str, list[dict[str, Any]]]:
         """Count the facet values over a search's whole match set, without its results."""
@@ -137,8 +174,9 @@ class WhooshIndex:
         return self.search(whole).facets
 
     def _find(self, searcher: Any, facets: FacetIndex, request: SearchRequest, started: float,
-              need: int | None) -> tuple[Node | None, int, list[tuple[int, float]], bool]:
-        """Return (query, match bitset, ranked (docnum, score) pairs, relaxed)."""
+              need: int | None, values: FacetValues) -> _Found:
+        """Match, count and rank: the releases with all the words first, then (when they are
+        few) those with some of them, in the order asked for."""
         deadline = started + TIME_LIMIT
         filters = dict(request.filters)
         if request.language:
@@ -148,32 +186,57 @@ class WhooshIndex:
             need = request.page * request.page_size * (4 if request.collapse else 1)
         text = request.q.strip()
         if not text:
-            return None, allowed, _newest(bits_to_mask(allowed, facets.size), facets, need), False
+            ranked = _newest(bits_to_mask(allowed, facets.size), facets, need)
+            return _Found(None, allowed, allowed, ranked)
         words = plain_words(text)
-        units = self._concepts().split(words) if words else []
+        units = self._content_units(words, request.language) if words else []
         lexicon = WhooshLexicon(searcher)
         if units:
             query = resolve_plain(units, request.language, lexicon)
         else:
-            query = resolve_query(text, request.language, lexicon)
+            query = resolve_query(text, request.language, lexicon, values.resolve)
         evaluator = Evaluator(searcher, facets, self._cache, deadline, self._generation(searcher))
         strict = evaluator.evaluate(query)
-        within = strict.mask if allowed == facets.live else strict.mask & bits_to_mask(allowed, facets.size)
+        allowed_mask = bits_to_mask(allowed, facets.size)
+        within = strict.mask if allowed == facets.live else strict.mask & allowed_mask
         match = mask_to_bits(within)
         if len(units) >= 2 and match.bit_count() < RELAX_BELOW:
-            # too few releases have every word: those with some of them follow
+            # too few releases have every word: those with some of them follow, after them
             loose_query = resolve_plain(units, request.language, lexicon, any_word=True)
             loose = evaluator.evaluate(loose_query)
-            wider = loose.mask & bits_to_mask(allowed, facets.size)
-            if not np.array_equal(wider, within):
+            wider = loose.mask & allowed_mask
+            more = wider & ~within
+            if more.any():
                 if request.sort == "date":
-                    return loose_query, mask_to_bits(wider), _newest(wider, facets, need), True
-                ranked = [*_top(strict.scores, within, need, facets),
-                          *_top(loose.scores, wider & ~within, need, facets)]
-                return loose_query, mask_to_bits(wider), ranked[:need], True
+                    ranked = [*_newest(within, facets, need), *_newest(more, facets, need)]
+                else:
+                    ranked = [*_top(strict.scores, within, need, facets),
+                              *_top(loose.scores, more, need, facets)]
+                return _Found(loose_query, match, mask_to_bits(wider), ranked[:need])
         if request.sort == "date":
-            return query, match, _newest(within, facets, need), False
-        return query, match, _top(strict.scores, within, need, facets), False
+            return _Found(query, match, match, _newest(within, facets, need))
+        return _Found(query, match, match, _top(strict.scores, within, need, facets))
+
+    def _content_units(self, words: list[str], language: str | None
+                       ) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The units of a plain query without its stop words ("de", "la" in any language
+        searched): a stop word would otherwise make releases count as having the words.
+        A query of stop words alone keeps them (and matches what they match)."""
+        languages = [language] if language in LANGUAGES else list(LANGUAGES)
+        stop = set().union(*(stopwords(lang) for lang in languages))
+        units = self._concepts().split(words)
+        kept = [(unit, named) for unit, named in units
+                if named or " " in unit or fold_token(unit) not in stop]
+        return kept or units
+
+    def _families(self, searcher: Any, facets: FacetIndex, bits: int) -> int:
+        """Count the translation families of a match set (what collapse=1 lists)."""
+        if facets.families is None:     # read once per generation, on the first collapse=1
+            facets.families = family_codes(searcher.reader(), facets.size)
+        codes = facets.families
+        mask = bits_to_mask(bits, facets.size)
+        grouped = codes[mask]
+        return int((grouped < 0).sum()) + len(np.unique(grouped[grouped >= 0]))
 
     def _concepts(self) -> Concepts:
         if self._concept_index is None:
@@ -225,18 +288,30 @@ class WhooshIndex:
         return html.escape(plain, quote=False)
 
     def suggest(self, text: str) -> str | None:
-        """Offer a spelling that the archive knows, for a plain query that found nothing.
+        """Offer a spelling that the archive knows, for a query that found nothing."""
+        return self.correct(text)
 
-        Words come from the releases' titles, so a suggestion reads as people write.
+    def correct(self, text: str) -> str | None:
+        """Return the query with every misspelt word spelt as the archive's releases spell it
+        (in the case it was typed), or None when every word is known or nothing is close.
+
+        Operators, field names and what a field names are left as typed (facet values are
+        read forgivingly by FacetValues).
         """
-        words = plain_words(text)
-        if not words:
-            return None
         speller = self._speller()
-        fixed = [speller.correct(word) for word in words]
-        if not any(fixed):
-            return None
-        return " ".join(new or old for new, old in zip(fixed, words, strict=True))
+        changed = False
+
+        def fix(match: re.Match[str]) -> str:
+            nonlocal changed
+            word = match.group(0)
+            if word in OPERATORS:
+                return word
+            better = speller.correct(word)
+            changed = changed or better is not None
+            return better or word
+
+        fixed = _QUERY_WORD.sub(fix, text)
+        return fixed if changed else None
 
     def _speller(self) -> Speller:
         """The word list of the live index (every build and update of schema 2 writes one)."""
@@ -257,9 +332,10 @@ class WhooshIndex:
         # the docnums belong to this searcher's commit: it stays lent until the last hit
         with self._searcher() as searcher:
             facets = self._facet_index(searcher)
-            whole = dataclasses.replace(request, page=1, collapse=False)
-            _, _, ranked, _ = self._find(searcher, facets, whole, time.monotonic(),
-                                         max(1, facets.size))
+            values = FacetValues(self._concepts().vocab, facets.values)
+            whole = _with_values(dataclasses.replace(request, page=1, collapse=False), values)
+            ranked = self._find(searcher, facets, whole, time.monotonic(), max(1, facets.size),
+                                values).ranked
             for start in range(0, len(ranked), batch):
                 for docnum, score in ranked[start:start + batch]:
                     yield _hit(searcher.stored_fields(docnum), score)
@@ -319,6 +395,13 @@ class WhooshIndex:
                 "project": {p.acronym: f"{p.acronym}" for p in vocab.projects},
             }
         return self._labels[ui]
+
+
+def _with_values(request: SearchRequest, values: FacetValues) -> SearchRequest:
+    """The request with its filters and language read as the index's values."""
+    filters = {facet: values.resolve_all(facet, wanted) for facet, wanted in request.filters.items()}
+    language = values.resolve("language", request.language) if request.language else None
+    return dataclasses.replace(request, filters=filters, language=language)
 
 
 def _newest(match: Mask, facets: FacetIndex, need: int) -> list[tuple[int, float]]:

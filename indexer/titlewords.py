@@ -1,37 +1,54 @@
-"""The words of the releases' titles, as people write them, for "did you mean" suggestions.
+"""The words of the releases (titles and bodies), as people write them, for spelling correction.
 
-Written beside the index at every build and update (TITLE_WORDS.json: folded word -> the
-first spelling seen), so that a searcher loads a file instead of reading every stored
-release. Suggestions compare a misspelt word only with the known words that start with the
-same letter, which keeps a suggestion to milliseconds at 100,000 releases.
+Written beside the index at every build and update (WORDS.json: folded word -> a spelling
+seen, most frequent words first), so that a searcher loads a file instead of reading every
+stored release. A misspelt query word is matched against this list with Whoosh's
+Levenshtein-automaton corrector (whoosh.spelling.ListCorrector): up to two edits, same first
+letter, the most frequent of the closest words.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from whoosh.spelling import ListCorrector
+
 from archive.cleaning.textnorm import fold
+from archive.release import Release
 
-FILE = "TITLE_WORDS.json"
+FILE = "WORDS.json"
 WORD = re.compile(r"[^\W\d_]{3,}")
+MAX_EDITS = 2
 
 
-def title_words(titles: Iterable[str]) -> dict[str, str]:
-    """Map each folded title word (3+ letters) to its first spelling.
+def title_words(texts: Iterable[str]) -> dict[str, str]:
+    """Map each folded word (3+ letters) of the texts to a spelling, most frequent first.
 
     >>> title_words(["Sécurité au Sahel", "securite"])
     {'securite': 'Sécurité', 'sahel': 'Sahel'}
     """
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(WORD.findall(text))
     words: dict[str, str] = {}
-    for title in titles:
-        for word in WORD.findall(title):
-            words.setdefault(fold(word), word)
-    return words
+    totals: Counter[str] = Counter()
+    for spelling, count in counts.items():
+        key = fold(spelling)
+        totals[key] += count
+        words.setdefault(key, spelling)
+    return {key: words[key] for key, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
+def release_texts(releases: Iterable[Release]) -> Iterable[str]:
+    """Yield the title and the body of each release."""
+    for release in releases:
+        yield release.title
+        yield release.body
 
 
 def write(directory: Path, words: dict[str, str]) -> None:
@@ -51,22 +68,49 @@ def read(directory: Path) -> dict[str, str] | None:
 
 
 class Speller:
-    """Closest known title word for each word of a query."""
+    """Closest known word for each word of a query."""
 
     def __init__(self, words: dict[str, str]) -> None:
         self.words = words
-        self.by_initial: dict[str, list[str]] = {}
-        for key in words:
-            self.by_initial.setdefault(key[:1], []).append(key)
+        self.rank = {key: rank for rank, key in enumerate(words)}
+        self._corrector = ListCorrector(sorted(words))
 
     def correct(self, word: str) -> str | None:
-        """Return the known spelling closest to `word`, or None when nothing is close.
+        """Return the known word closest to `word` in the case it was typed, or None.
 
         >>> Speller({"migrants": "migrants", "libya": "Libya"}).correct("migrnts")
         'migrants'
+        >>> Speller({"libya": "Libya"}).correct("LYBIA"), Speller({"libya": "Libya"}).correct("lybia")
+        ('LIBYA', 'libya')
         """
         key = fold(word)
-        if key in self.words:
+        if key in self.words or len(key) < 3:
             return None
-        close = difflib.get_close_matches(key, self.by_initial.get(key[:1], []), n=1, cutoff=0.75)
-        return self.words[close[0]] if close else None
+        close = self._corrector.suggest(key, limit=50, maxdist=MAX_EDITS, prefix=1)
+        if not close:
+            return None
+        best = min(close, key=lambda known: (_edits(key, known), self.rank[known]))
+        return _same_case(self.words[best], word)
+
+
+def _edits(typed: str, known: str) -> int:
+    """Levenshtein distance, letters typed in the wrong places counting as one edit.
+
+    >>> _edits("lybia", "libya"), _edits("lybia", "libia"), _edits("capsised", "capsized")
+    (1, 1, 1)
+    """
+    from whoosh.support.levenshtein import distance
+
+    edits = int(distance(typed, known))
+    return min(edits, 1) if sorted(typed) == sorted(known) else edits
+
+
+def _same_case(spelling: str, typed: str) -> str:
+    """Write a known spelling in the case of the word typed (accents kept)."""
+    if typed.isupper() and len(typed) > 1:
+        return spelling.upper()
+    if typed[:1].isupper():
+        return spelling[:1].upper() + spelling[1:]
+    if typed.islower():
+        return spelling.lower()
+    return spelling

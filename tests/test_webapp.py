@@ -100,11 +100,12 @@ def test_bad_query_explains_what_to_change(client: FlaskClient) -> None:
     assert client.get("/?page=99999").status_code == 400
 
 
-def test_did_you_mean(client: FlaskClient) -> None:
+def test_a_misspelt_query_is_answered_corrected_and_says_so(client: FlaskClient) -> None:
     page = soup(client.get("/?q=Albergus"))
-    note = page.find(string=re.compile("Did you mean"))
-    assert note is not None
-    assert "Albergues" in page.get_text()
+    note = page.select_one(".corrected")
+    assert note is not None and "Albergus" in note.get_text()
+    assert note.a is not None and note.a.get_text() == "Albergues"
+    assert page.select(".hits .hit")
 
 
 def test_release_page_shows_metadata_translations_versions_and_citation(client: FlaskClient) -> None:

@@ -70,18 +70,19 @@ def search_page() -> Any:
         result = searcher(current_app).search(search)
     except QueryError as exc:       # shown on the page beside the query, not as an error page
         error, result = str(exc), SearchPage(total=0, page=1, results=[], facets={})
-    suggestion = None
-    if error is None and result.total == 0 and search.q:
-        suggestion = searcher(current_app).suggest(search.q)
     path = url_for("pages.search_page")
+    # the releases with all the words come first; those with some of them after, apart
+    start = (result.page - 1) * search.page_size
+    split = max(0, min(len(result.results), (result.total_all or 0) - start))
     facets = _facet_view(path, args, result)
     for hit in result.results:
         hit.snippet = clean_snippet(hit.snippet)
     pages = _pager(path, args, result, search.page_size)
     html = render_template(
         "search.html", result=result, search=search, facets=facets, pages=pages, error=error,
-        suggestion=suggestion,
-        suggestion_url=set_url(path, args, q=suggestion, page=None) if suggestion else None,
+        all_hits=result.results[:split], some_hits=result.results[split:],
+        some_start=start + split + 1,
+        corrected_url=set_url(path, args, q=result.corrected, page=None) if result.corrected else None,
         sort_urls={s: set_url(path, args, sort=s, page=None) for s in ("relevance", "date")},
         clear_url=set_url(path, MultiDict({"lang": g.ui}), q=search.q or None),
         feed_url=set_url(url_for("pages.feed"), args, page=None),
