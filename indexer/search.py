@@ -299,6 +299,19 @@ class WhooshIndex:
         read forgivingly by FacetValues).
         """
         speller = self._speller()
+        with self._searcher() as searcher:
+            lexicon, reader = WhooshLexicon(searcher), searcher.reader()
+
+            def frequency(word: str) -> int:
+                """The releases that hold a word, in any language's bodies."""
+                return sum(reader.doc_frequency(field, token)
+                           for field in (f"body_{language}" for language in LANGUAGES)
+                           for token in lexicon.analyze(field, word)[:1])
+
+            return self._corrected(text, speller, frequency)
+
+    @staticmethod
+    def _corrected(text: str, speller: Speller, frequency: Any) -> str | None:
         changed = False
 
         def fix(match: re.Match[str]) -> str:
@@ -306,7 +319,7 @@ class WhooshIndex:
             word = match.group(0)
             if word in OPERATORS:
                 return word
-            better = speller.correct(word)
+            better = speller.correct(word, frequency)
             changed = changed or better is not None
             return better or word
 
