@@ -136,3 +136,27 @@ def test_usable_on_a_phone(browser: Any, server: str) -> None:
     assert width <= 390, f"the page is {width}px wide on a 390px screen"
     shot(phone, "phone")
     context.close()
+
+
+@pytest.mark.parametrize(("ui", "viewport", "all_words", "some_words"), [
+    ("en", {"width": 1280, "height": 900}, "with all the words", "more with some of the words"),
+    ("ar", {"width": 390, "height": 844}, "تحتوي على كل الكلمات", "أخرى تحتوي على بعض الكلمات"),
+])
+def test_results_say_which_have_all_the_words_and_which_query_was_answered(
+        browser: Any, server: str, ui: str, viewport: dict[str, int], all_words: str,
+        some_words: str) -> None:
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(f"{server}/?lang={ui}&q=rescue+boats")
+    heading = page.inner_text("#results-heading")
+    assert all_words in heading and some_words in heading
+    assert page.locator(".relaxed-heading").is_visible()
+    # the release with both words is listed first, the one with "boats" alone after the heading
+    assert page.locator("ol.hits:not(.relaxed) li.hit").count() == 1
+    assert page.locator("ol.hits.relaxed li.hit").count() >= 1
+    shot(page, f"relaxed-{ui}")
+    page.goto(f"{server}/?lang={ui}&q=Albergus")
+    assert page.locator(".corrected a").inner_text() == "Albergues"
+    assert page.locator("li.hit").count() >= 1
+    shot(page, f"corrected-{ui}")
+    context.close()
