@@ -24,7 +24,7 @@ from archive.cleaning.textnorm import fold
 from archive.cleaning.vocab import load_vocabulary
 from indexer.analysis import LANGUAGES, language_analyzer, stopwords
 from indexer.interface import SearchRequest, open_index
-from tests.conftest import SAMPLE_SITE, crawl_sample_site, pressroom
+from tests.conftest import SAMPLE_SITE, crawl_sample_site, run_cli
 
 pytestmark = pytest.mark.acceptance
 OPERATORS = {"AND", "OR", "NOT"}
@@ -34,8 +34,8 @@ OPERATORS = {"AND", "OR", "NOT"}
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
     data = tmp_path_factory.mktemp("counts") / "data"
     crawl_sample_site(data)
-    assert pressroom("index", "--data-dir", str(data)).returncode == 0
-    export = pressroom("export", "--format", "jsonl", "--data-dir", str(data))
+    assert run_cli("index", "--data-dir", str(data)).returncode == 0
+    export = run_cli("export", "--format", "jsonl", "--data-dir", str(data))
     assert export.returncode == 0, export.stderr
     yield data, [json.loads(line) for line in export.stdout.splitlines() if line.strip()]
 

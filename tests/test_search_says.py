@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from indexer.build import rebuild
 from indexer.errors import QueryError
 from indexer.interface import SearchRequest, open_index
-from tests.conftest import pressroom
+from tests.conftest import run_cli
 from tests.test_index import make_release, store
 from webapp import create_app
 
@@ -154,7 +154,7 @@ def test_api_says_all_words_relaxed_corrected_and_refuses_unknown_values(client:
 
 
 def test_cli_says_how_many_have_all_the_words(data_dir: Path) -> None:
-    result = pressroom("search", "trafficking", "Libya", "--data-dir", str(data_dir))
+    result = run_cli("search", "trafficking", "Libya", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     assert "3 releases with all the words, then 6 more with some of the words" in result.stdout
     numbered = [line for line in result.stdout.splitlines() if line[:4].strip().rstrip(".").isdigit()]
