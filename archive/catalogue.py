@@ -49,6 +49,19 @@ CREATE TABLE IF NOT EXISTS cleaned (
     release_id TEXT, site TEXT NOT NULL, is_release INTEGER NOT NULL, reason TEXT,
     release TEXT, cleaned_at TEXT NOT NULL, PRIMARY KEY (document_id, version));
 CREATE INDEX IF NOT EXISTS cleaned_release ON cleaned (is_release, release_id);
+CREATE TABLE IF NOT EXISTS requisites (
+    id INTEGER PRIMARY KEY, site TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL,
+    captured TEXT NOT NULL, status INTEGER NOT NULL, content_type TEXT NOT NULL,
+    payload_digest TEXT, warc_file TEXT NOT NULL, warc_offset INTEGER NOT NULL,
+    warc_length INTEGER NOT NULL, truncated TEXT, run_id INTEGER);
+CREATE INDEX IF NOT EXISTS requisites_digest ON requisites (payload_digest);
+CREATE TABLE IF NOT EXISTS requisite_urls (
+    url TEXT PRIMARY KEY, requisite_id INTEGER REFERENCES requisites(id), etag TEXT,
+    last_modified TEXT, last_checked TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS page_requisites (
+    document_id INTEGER NOT NULL REFERENCES documents(id), version INTEGER NOT NULL,
+    url TEXT NOT NULL, kind TEXT NOT NULL, requisite_id INTEGER REFERENCES requisites(id),
+    outcome TEXT NOT NULL, PRIMARY KEY (document_id, version, url));
 CREATE TABLE IF NOT EXISTS frontier (
     run_id INTEGER NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL, depth INTEGER NOT NULL,
     not_before REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,

@@ -103,6 +103,17 @@ class StaffSettings:
 
 
 @dataclass(frozen=True)
+class RequisiteSettings:
+    enabled: bool
+    max_count: int
+    max_bytes: int
+    types: list[str]
+
+
+REQUISITE_TYPES = ("stylesheet", "image", "font", "document")
+
+
+@dataclass(frozen=True)
 class ArchiveSettings:
     warc_max_bytes: int
     warc_prefix: str
@@ -119,6 +130,7 @@ class SiteConfig:
     languages: list[str]
     page_rules: dict[str, Any] = field(default_factory=dict)
     schedule: str = ""
+    requisite_hosts: list[str] = field(default_factory=list)
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -144,6 +156,7 @@ class Settings:
     index: IndexSettings
     schedule: ScheduleSettings
     staff: StaffSettings
+    requisites: RequisiteSettings
     sites: dict[str, SiteConfig]
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -175,10 +188,11 @@ def netloc(url: str) -> str:
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SECTIONS: dict[str, type] = {"crawl": CrawlSettings, "archive": ArchiveSettings, "web": WebSettings,
-                             "index": IndexSettings, "schedule": ScheduleSettings, "staff": StaffSettings}
+                             "index": IndexSettings, "schedule": ScheduleSettings, "staff": StaffSettings,
+                             "requisites": RequisiteSettings}
 SITE_FIELDS = {f.name: f for f in dataclasses.fields(SiteConfig) if f.name != "key"}
 REGEX_LISTS = {"allow", "deny"}
-OPTIONAL_SITE_FIELDS: dict[str, Any] = {"page_rules": {}, "schedule": ""}
+OPTIONAL_SITE_FIELDS: dict[str, Any] = {"page_rules": {}, "schedule": "", "requisite_hosts": []}
 
 
 def load_settings(
@@ -360,10 +374,12 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
     if index.memory_mb < 16:
         raise SettingsError(f"{origin('index.memory_mb')}: index.memory_mb must be at least 16")
     _check_web(sections["web"], origin)
+    requisites: RequisiteSettings = sections["requisites"]
+    _check_requisites(requisites, origin)
     return Settings(data_dir=data_dir, log_level=level, crawl=crawl,
                     archive=sections["archive"], web=sections["web"], index=sections["index"],
                     schedule=sections["schedule"],
-                    staff=sections["staff"], sites=sites, sources=sources)
+                    staff=sections["staff"], requisites=requisites, sites=sites, sources=sources)
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -412,6 +428,16 @@ def _check_web(web: WebSettings, origin: Any) -> None:
                                 f"is not an IP address or network") from None
 
 
+def _check_requisites(requisites: RequisiteSettings, origin: Any) -> None:
+    if requisites.max_count < 0 or requisites.max_bytes < 0:
+        raise SettingsError(f"{origin('requisites.max_count')}: requisites.max_count and "
+                            "requisites.max_bytes must not be negative")
+    unknown = sorted(set(requisites.types) - set(REQUISITE_TYPES))
+    if unknown:
+        raise SettingsError(f"{origin('requisites.types')}: requisites.types: unknown "
+                            f"{', '.join(unknown)} (known: {', '.join(REQUISITE_TYPES)})")
+
+
 def _check_data_dir(path: Path, origin: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -443,6 +469,10 @@ def _build_site(key: str, raw: Any, origin: Any) -> SiteConfig:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise SettingsError(f"{where}: sites.{key}: {url!r} is not an http(s) URL")
         _check_unambiguous(url, f"{where}: sites.{key}")
+    for host in values["requisite_hosts"]:
+        if netloc(f"http://{host}/") != host or not host:
+            raise SettingsError(f"{where}: sites.{key}.requisite_hosts: {host!r} is not a lower-case "
+                                "host[:port] such as cdn.example.org")
     if not values["start_urls"] and not values["sitemaps"]:
         raise SettingsError(f"{where}: sites.{key} needs start_urls or sitemaps")
     if values["page_rules"]:

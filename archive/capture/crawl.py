@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from archive.capture.fetch import RETRYABLE_STATUS, Fetcher, Response, retry_after_seconds
+from archive.capture.fetch_requisites import RequisiteFetcher
 from archive.capture.links import PageLinks, parse_page
 from archive.capture.netguard import AddressPolicy, is_public
 from archive.capture.record import CrawlStats, Recorder
@@ -63,6 +64,11 @@ class Crawl:
         self.site = site
         self.catalogue = catalogue
         self.store = store
+        # a site's requisite_hosts (its CDN) are asked for requisites only, never for pages
+        self.requisite_only = (frozenset(site.requisite_hosts) - site.hosts
+                               if settings.requisites.enabled else frozenset())
+        if self.requisite_only - policy.netlocs:
+            policy = AddressPolicy(policy.netlocs | self.requisite_only)
         self.policy = policy
         self.fetcher = Fetcher(settings.crawl, policy)
         self.on_event = on_event or (lambda url, stats, queued: None)
@@ -76,6 +82,7 @@ class Crawl:
         self._order = itertools.count()
         self.run_id = 0
         self.recorder: Recorder
+        self.requisites: RequisiteFetcher | None = None
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, max_fetches: int | None = None) -> CrawlStats:
@@ -87,6 +94,11 @@ class Crawl:
             logger.info("resuming run %d of %s", resumed, self.site.key)
         else:
             self._seed()
+        if self.settings.requisites.enabled:
+            self.requisites = RequisiteFetcher(
+                self.settings.requisites, self.site, self.catalogue, self.store, self.run_id,
+                self.stats, self._fetch, self._robots_allow, self.crawl.max_redirects,
+                self._crawled_as_page)
         state = "interrupted"
         try:
             while (item := self._next()) is not None:
@@ -232,6 +244,19 @@ class Crawl:
             url = target
         raise FetchError("too-many-redirects", url)
 
+    def _crawled_as_page(self, url: str) -> bool:
+        """Tell whether this run takes a URL as a page (queued or done), not as a requisite."""
+        try:
+            canonical = self._canonical(url)
+        except ValueError:
+            return False
+        return canonical in self.seen and self.site.allowed(canonical)
+
+    def _robots_allow(self, url: str) -> bool:
+        """Tell whether robots.txt of the URL's host lets us fetch it (loading it if need be)."""
+        host = self._host(url)
+        return host.robots is not None and host.robots.allowed(url)
+
     def _delay(self, robots: RobotsRules | None) -> float:
         return max(self.crawl.delay, robots.crawl_delay if robots else 0.0)
 
@@ -312,6 +337,8 @@ class Crawl:
     def _redirect_allowed(self, item: FrontierItem, target: str) -> bool:
         try:
             self.policy.check_url(target)
+            if netloc(target) in self.requisite_only:
+                raise RefusedURL("off-site", target)
         except RefusedURL as exc:
             self.recorder.failure(target, exc.reason, outcome="refused")
             return False
@@ -353,8 +380,10 @@ class Crawl:
             self.recorder.failure(url, exc.reason, resp)
             return
         _, latest = self.recorder.previous(url, doc_url)
-        self.recorder.capture(url, resp, doc_url, text_hash, latest)
-        self._discover(item, links, sitemap)
+        doc_id, number = self.recorder.capture(url, resp, doc_url, text_hash, latest)
+        self._discover(item, links, sitemap)  # first: a linked PDF the crawl takes as a page is no requisite
+        if number is not None and links is not None and self.requisites is not None:
+            self.requisites.for_page(doc_id, number, url, resp)
 
     def _digest(self, url: str, resp: Response) -> tuple[str, str, list[str] | None]:
         """Return the document URL, the text hash and (for HTML) the links of a 2xx response."""

@@ -33,6 +33,11 @@ class CrawlStats:
     refused: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     postponed: dict[str, str] = field(default_factory=dict)  # host -> why it waits for the next run
+    requisites: int = 0             # requisite payloads stored (new bytes)
+    requisite_revisits: int = 0     # requisites fetched again whose bytes were already stored
+    requisite_requests: int = 0     # requests made for requisites (included in `fetched`)
+    requisite_bytes: int = 0        # bytes received for requisites, as transferred
+    requisites_skipped: Counter[str] = field(default_factory=Counter)  # outcome -> count
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counters as plain JSON-ready data."""
@@ -105,15 +110,18 @@ class Recorder:
         self._unchanged(url, None, latest, ref_reason="sitemap-lastmod", ref=None, resp=None)
 
     def capture(self, url: str, resp: Response, doc_url: str, text_hash: str,
-                latest: Version | None) -> int:
-        """Record a 2xx response: a new version when its text changed, else an unchanged visit."""
+                latest: Version | None) -> tuple[int, int | None]:
+        """Record a 2xx response: a new version when its text changed, else an unchanged visit.
+
+        Return the document id and the new version's number (None for an unchanged visit).
+        """
         if latest is not None and latest.text_hash == text_hash:
             same_bytes = latest.ref.payload_digest == payload_digest(resp.raw_body)
             ref = (self.store.write_exchange(resp, revisit_of=latest.ref,
                                              refers_to=(latest.url, _warc_date(latest.captured)))
                    if same_bytes else self.store.write_exchange(resp))
             self._unchanged(url, resp.status, latest, ref_reason="same-text", ref=ref, resp=resp)
-            return latest.document_id
+            return latest.document_id, None
         ref = self.store.write_exchange(resp)
         with self.catalogue.transaction():
             doc_id, number = self.catalogue.add_version(
@@ -130,7 +138,7 @@ class Recorder:
             self.stats.changed += 1
         logger.info("%s: %s %s (version %d%s)", self.site, outcome, url, number,
                     f", truncated by {resp.truncated}" if resp.truncated else "")
-        return doc_id
+        return doc_id, number
 
     def _unchanged(self, url: str, status: int | None, latest: Version, ref_reason: str,
                    ref: Any, resp: Response | None) -> None:
