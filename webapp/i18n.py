@@ -109,6 +109,8 @@ STRINGS: dict[str, dict[str, str]] = {
                "ar": "نسخة مؤرشفة من {url} أُخذت في {date}. قد تكون الصفحة تغيرت أو حُذفت منذ ذلك الحين."},
     "back_to_release": {"en": "Back to the release", "fr": "Retour au communiqué",
                         "es": "Volver al comunicado", "ar": "العودة إلى البيان"},
+    "exact_bytes": {"en": "The archived bytes, as received", "fr": "Les octets archivés, tels que reçus",
+                    "es": "Los bytes archivados, tal como se recibieron", "ar": "البايتات المؤرشفة كما وردت"},
     "feed": {"en": "Atom feed of this search", "fr": "Flux Atom de cette recherche",
              "es": "Canal Atom de esta búsqueda", "ar": "موجز Atom لهذا البحث"},
     "export": {"en": "Export", "fr": "Exporter", "es": "Exportar", "ar": "تصدير"},

@@ -175,7 +175,8 @@ def original_page(rid: str) -> Any:
     security.limit(current_app, "page")
     chosen = _version(rid)
     return render_template("original.html", release=chosen.release, archived=chosen.archived,
-                           raw_url=url_for("pages.original_raw", rid=rid, v=chosen.number))
+                           raw_url=url_for("pages.original_raw", rid=rid, v=chosen.number),
+                           replay_url=url_for("pages.original_replay", rid=rid, v=chosen.number))
 
 
 @bp.route("/archive/<rid>/raw")
@@ -235,4 +236,5 @@ def _chosen_version(rid: str) -> tuple[list[ReleaseVersion], ReleaseVersion]:
     return versions, found
 
 
-from webapp import feeds  # noqa: E402,F401  (registers the feed and export routes on bp)
+# these register their routes on bp
+from webapp import feeds, replay_views  # noqa: E402,F401
