@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -162,7 +162,7 @@ def test_budget_and_delay_hold_for_requisites(
     assert len(rsite.requested()) == 2 and stats.requisite_requests == 2
     assert stats.requisites_skipped["over-budget"] > 0
     times = [t for _, _, t in rsite.log]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.15 * 0.9, gaps  # one host: every request, requisites too, waits its turn
 
 
@@ -189,7 +189,7 @@ def test_only_the_chosen_types_are_fetched(rsite: RequisiteSite,
 def test_unknown_requisite_type_is_refused(make_settings: Callable[..., Settings]) -> None:
     from archive.errors import SettingsError
 
-    with pytest.raises(SettingsError, match="requisites.types"):
+    with pytest.raises(SettingsError, match=r"requisites\.types"):
         make_settings(requisites__types=["video"])
 
 
