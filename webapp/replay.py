@@ -20,10 +20,8 @@ from lxml import etree
 from tinycss2.serializer import serialize_string_value
 
 from archive.capture.links import decode_html
-from archive.capture.requisites import srcset_urls
 from archive.capture.urls import absolute_url
 
-OWN_PREFIX = "/"  # what the resolver returns: paths on this app, never another host
 LEAVES = "data-pressroom-leaves"
 MARK_STYLE = (f"a[{LEAVES}]{{text-decoration:underline dotted;cursor:not-allowed}}"
               f"a[{LEAVES}]::after{{content:\" \\2197\"}}")
@@ -53,30 +51,42 @@ def rewrite_page(body: bytes, content_type: str | None, url: str, resolve: Resol
         parent = el.getparent()
         if parent is not None:
             parent.remove(el)
-    _neutralise(root)
-    for el in root.iter("a", "area"):
-        _rewrite_anchor(el, base, resolve)
-    for el in root.iter("img", "source"):
-        if el.get("srcset"):
-            _rewrite_srcset(el, base, resolve)
-    for el in root.iter("style"):
-        if el.text:
-            el.text = rewrite_css_text(el.text, base, resolve.resource)
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.get("style"):
-            el.set("style", rewrite_css_text(el.get("style") or "", base, resolve.resource))
+    ours: set[str] = set()  # URLs made here: the attribute pass below leaves them alone
 
     def resource(link: str) -> str | None:
-        if link.startswith(OWN_PREFIX) and not link.startswith("//"):
-            return link  # already rewritten above
-        if link.startswith("data:"):
+        if link in ours or link.startswith("data:"):
             return link
-        target = absolute_url(base, link)
-        return resolve.resource(target) if target else None
+        target = absolute_url(base, link.strip()) if link.strip() else None
+        found = resolve.resource(target) if target else None
+        if found is not None:
+            ours.add(found)
+        return found
 
+    _neutralise(root)
+    for el in root.iter("a", "area"):
+        _rewrite_anchor(el, base, resolve, ours)
+    for el in root.iter("img", "source"):
+        if el.get("srcset"):
+            _rewrite_srcset(el, resource)
+    for el in root.iter("style"):
+        if el.text:
+            el.text = rewrite_css_text(el.text, base, _remember(resolve.resource, ours))
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.get("style"):
+            el.set("style", rewrite_css_text(el.get("style") or "", base,
+                                             _remember(resolve.resource, ours)))
     cast(lxml.html.HtmlElement, root).rewrite_links(resource, resolve_base_href=False)
     _mark(root)
     return bytes(lxml.html.tostring(root, encoding="utf-8", doctype="<!DOCTYPE html>"))
+
+
+def _remember(resource: Callable[[str], str | None], ours: set[str]) -> Callable[[str], str | None]:
+    def found(url: str) -> str | None:
+        target = resource(url)
+        if target is not None:
+            ours.add(target)
+        return target
+    return found
 
 
 def _neutralise(root: lxml.html.HtmlElement) -> None:
@@ -91,7 +101,7 @@ def _neutralise(root: lxml.html.HtmlElement) -> None:
             el.attrib.pop("action", None)
 
 
-def _rewrite_anchor(el: lxml.html.HtmlElement, base: str, resolve: Resolver) -> None:
+def _rewrite_anchor(el: lxml.html.HtmlElement, base: str, resolve: Resolver, ours: set[str]) -> None:
     href = (el.get("href") or "").strip()
     if not href or href.startswith("#"):
         return
@@ -104,6 +114,7 @@ def _rewrite_anchor(el: lxml.html.HtmlElement, base: str, resolve: Resolver) -> 
     here = target.split("#", 1)[0]
     archived = resolve.resource(here) or resolve.page(here)
     if archived is not None:
+        ours.add(archived)
         el.set("href", archived)
         return
     el.attrib.pop("href")
@@ -111,14 +122,11 @@ def _rewrite_anchor(el: lxml.html.HtmlElement, base: str, resolve: Resolver) -> 
     el.set("title", f"Not in the archive: {target}")
 
 
-def _rewrite_srcset(el: lxml.html.HtmlElement, base: str, resolve: Resolver) -> None:
+def _rewrite_srcset(el: lxml.html.HtmlElement, resource: Callable[[str], str | None]) -> None:
     kept = []
     for candidate in (el.get("srcset") or "").split(","):
         parts = candidate.split()
-        if not parts:
-            continue
-        target = absolute_url(base, srcset_urls(parts[0])[0])
-        archived = resolve.resource(target) if target else None
+        archived = resource(parts[0]) if parts else None
         if archived is not None:
             kept.append(" ".join([archived, *parts[1:]]))
     if kept:

@@ -75,6 +75,7 @@ class Crawl:
         self.stats = CrawlStats()
         self.hosts: dict[str, Host] = {}
         self.seen: set[str] = set()
+        self.not_followed: set[str] = set()  # seen, but not queued: traps, too deep
         self.variants: Counter[str] = Counter()
         self.pending: list[FrontierItem] = []
         self.also_done: list[str] = []
@@ -250,7 +251,8 @@ class Crawl:
             canonical = self._canonical(url)
         except ValueError:
             return False
-        return canonical in self.seen and self.site.allowed(canonical)
+        return (canonical in self.seen and canonical not in self.not_followed
+                and self.site.allowed(canonical))
 
     def _robots_allow(self, url: str) -> bool:
         """Tell whether robots.txt of the URL's host lets us fetch it (loading it if need be)."""
@@ -504,6 +506,7 @@ class Crawl:
                 reason = "query-variants"
         self.seen.add(url)
         if reason is not None:
+            self.not_followed.add(url)
             self.stats.skipped[reason] += 1
             logger.debug("not following %s: %s", url, reason)
             return None
