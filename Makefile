@@ -36,6 +36,7 @@ bench: install
 	$(PY) bench/bench_clean.py
 	$(PY) bench/bench_index.py
 	$(PY) bench/bench_refresh.py
+	$(PY) bench/bench_requisites.py
 
 demo: install
 	bash demo/run.sh

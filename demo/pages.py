@@ -27,6 +27,19 @@ EVENTS = {"2026-11": [("18", "Regional consultation on labour mobility in West A
           "2026-12": [("18", "International Migrants Day: public talk and photo exhibition", "Geneva")]}
 
 HTML = "text/html; charset=utf-8"
+# the theme's page requisites: what an archive must keep for a page to show as published
+THEME = {
+    "/themes/northbridge/site.css": ("text/css; charset=utf-8", (
+        ".site-header{background:#0b3a5b url(header-band.svg) repeat-x bottom;color:#fff;padding:.5rem 1rem}\n"
+        ".site-header a{color:#fff}\n.site-logo img.logo{vertical-align:middle}\n"
+        ".page-title{color:#0b3a5b;border-bottom:3px solid #e8a33d;padding-bottom:.25rem}\n")),
+    "/themes/northbridge/logo.svg": ("image/svg+xml", (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40">'
+        '<circle cx="20" cy="20" r="18" fill="#e8a33d"/><path d="M8 26 L20 10 L32 26 Z" fill="#fff"/></svg>')),
+    "/themes/northbridge/header-band.svg": ("image/svg+xml", (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="4"><rect width="8" height="4" '
+        'fill="#e8a33d"/></svg>')),
+}
 _PLACEHOLDER = re.compile(r"\{\{(&?)([A-Z0-9_]+)\}\}")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?؟])(?=\s|$)", re.S)
 esc = html.escape
@@ -203,6 +216,8 @@ class Site:
             return Response(200, self.sitemap(origin).encode("utf-8"), "application/xml; charset=utf-8", BUILD_DATE)
         if path == "/files/annual-summary.pdf":
             return Response(200, self.pdf, "application/pdf", BUILD_DATE)
+        if path in THEME:
+            return Response(200, THEME[path][1].encode("utf-8"), THEME[path][0], BUILD_DATE)
         if path == "/press/release.php":
             r = self.by_id.get(LEGACY_IDS.get(params.get("id", [""])[0], ""))
             return self.redirect(origin, release_path(r)) if r else self.not_found(origin, path)

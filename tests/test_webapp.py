@@ -155,12 +155,17 @@ def test_archived_original_is_sandboxed_under_a_banner(client: FlaskClient) -> N
     assert "Archived capture of https://news.example.org/news/xss-corpus" in banner
     frame = page.select_one("iframe.archived")
     assert frame.has_attr("sandbox") and frame["sandbox"] in ("", [])
-    raw = client.get(frame["src"])
-    assert raw.status_code == 200
-    assert raw.headers["Content-Security-Policy"].startswith("sandbox;")
-    assert "script-src" not in raw.headers["Content-Security-Policy"]
-    assert raw.headers["X-Content-Type-Options"] == "nosniff"
-    assert b"xss-from-original" in raw.data          # the original is served as it was
+    for src in (frame["src"], page.select_one(".banner a[href*='/raw']")["href"]):
+        shown = client.get(src)
+        assert shown.status_code == 200
+        assert shown.headers["Content-Security-Policy"].startswith("sandbox;")
+        assert "script-src" not in shown.headers["Content-Security-Policy"]
+        assert shown.headers["X-Content-Type-Options"] == "nosniff"
+    replayed = soup(client.get(frame["src"]))
+    assert replayed.find("script") is None  # the frame shows it inert
+    assert not [a for el in replayed.find_all(True) for a in el.attrs if a.lower().startswith("on")]
+    raw = client.get(page.select_one(".banner a[href*='/raw']")["href"])
+    assert b"xss-from-original" in raw.data          # the exact bytes are served as they were
 
 
 def test_api_search_release_and_openapi(client: FlaskClient) -> None:

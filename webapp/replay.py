@@ -99,6 +99,9 @@ def _neutralise(root: lxml.html.HtmlElement) -> None:
             el.drop_tree()
         elif el.tag == "form":
             el.attrib.pop("action", None)
+    for el in root.iter():
+        for name in [n for n in el.attrib if n.lower().startswith("on")] if isinstance(el.tag, str) else []:
+            del el.attrib[name]  # event handlers: inert in the sandbox, and gone all the same
 
 
 def _rewrite_anchor(el: lxml.html.HtmlElement, base: str, resolve: Resolver, ours: set[str]) -> None:
