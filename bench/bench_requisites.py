@@ -44,7 +44,7 @@ def crawl_once(url: str, requisites: bool) -> dict[str, float]:
         env = {**os.environ, "PRESSROOM_CRAWL_KEEP_ALIVE": "false",
                "PRESSROOM_REQUISITES_ENABLED": "true" if requisites else "false"}
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "webapp", "crawl", url, "--delay", "0", "--data-dir",
+        subprocess.run([sys.executable, "-m", "pressroom", "crawl", url, "--delay", "0", "--data-dir",
                         tmp, "--log-level", "WARNING"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         seconds = time.perf_counter() - started

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLE_SITE, PressroomServer, SampleSite, _start_server, pressroom
+from tests.conftest import SAMPLE_SITE, PressroomServer, SampleSite, _start_server, run_process
 from tests.test_browser import ARGS, CHROMIUM, shot
 
 RELEASE = "/news/iom-closes-start-programme-north-africa-and-reviews-lessons-learned"
@@ -29,7 +29,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
     site = SampleSite(*_start_server([sys.executable, str(SAMPLE_SITE / "serve.py"), "--port", "0"]))
     try:
         # the release alone (depth 0) and its requisites: seconds, not the whole site
-        result = pressroom("crawl", site.url.rstrip("/") + RELEASE, "--delay", "0", "--data-dir",
+        result = run_process("crawl", site.url.rstrip("/") + RELEASE, "--delay", "0", "--data-dir",
                            str(data), env={"PRESSROOM_CRAWL_KEEP_ALIVE": "false",
                                            "PRESSROOM_CRAWL_MAX_DEPTH": "0"})
     finally:

@@ -13,8 +13,9 @@ from warcio.archiveiterator import ArchiveIterator
 from werkzeug import Request, Response
 
 from archive.capture.record import CrawlStats
+from archive.capture.runs import crawl_sites
 from archive.catalogue import Catalogue
-from archive.jobs import Paths, crawl_sites, open_archive
+from archive.layout import DataDir, open_archive
 from archive.requisite_rows import RequisiteRows
 from archive.settings import Settings, SiteConfig
 from archive.verify import verify_archive
@@ -82,13 +83,13 @@ def crawl(settings: Settings, site: SiteConfig) -> CrawlStats:
 
 
 def open_catalogue(settings: Settings) -> Catalogue:
-    return Catalogue(Paths(settings.data_dir).catalogue)
+    return Catalogue(DataDir(settings.data_dir).catalogue)
 
 
 def warc_records(settings: Settings) -> list[tuple[str, str, str | None]]:
     """(type, target URI, profile) of every record in the data dir's WARC files."""
     found = []
-    for path in sorted(Paths(settings.data_dir).warc.glob("*.warc.gz")):
+    for path in sorted(DataDir(settings.data_dir).warc.glob("*.warc.gz")):
         with path.open("rb") as fh:
             for record in ArchiveIterator(fh):
                 found.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI"),
