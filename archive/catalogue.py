@@ -291,12 +291,13 @@ class Catalogue:
 
     def log_fetch(self, run_id: int, url: str, outcome: str, *, http_status: int | None = None,
                   reason: str | None = None, ref: RecordRef | None = None,
-                  document_id: int | None = None, version: int | None = None) -> None:
-        """Append one line to the fetch log."""
+                  document_id: int | None = None, version: int | None = None,
+                  fetched_at: str | None = None) -> None:
+        """Append one line to the fetch log (fetched now, unless the response says when)."""
         self.db.execute(
             "INSERT INTO fetches (run_id, url, fetched_at, http_status, outcome, reason, warc_file,"
             " warc_offset, warc_length, document_id, version) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (run_id, url, now_iso(), http_status, outcome, reason,
+            (run_id, url, fetched_at or now_iso(), http_status, outcome, reason,
              ref.file if ref else None, ref.offset if ref else None, ref.length if ref else None,
              document_id, version))
 
@@ -351,6 +352,26 @@ class Catalogue:
                                        RecordRef(r["warc_file"], r["warc_offset"], r["warc_length"])))
                 for r in rows]
 
+    def release_captures(self, release_id: str) -> list[CaptureRow]:
+        """Return every archived capture of a release, oldest first: its versions and re-crawls.
+
+        A re-crawl that found the text unchanged (a revisit, or the same text in other bytes)
+        is a capture of the version it repeated; a page skipped by its sitemap date wrote no
+        record and is none.
+        """
+        rows = self.db.execute(
+            "SELECT v.captured, v.version, v.url, v.warc_file, v.warc_offset, v.warc_length,"
+            " v.payload_digest FROM cleaned c JOIN versions v"
+            " ON v.document_id = c.document_id AND v.version = c.version"
+            " WHERE c.release_id = ? AND c.is_release = 1"
+            " UNION "
+            "SELECT f.fetched_at, f.version, f.url, f.warc_file, f.warc_offset, f.warc_length, NULL"
+            " FROM cleaned c JOIN fetches f ON f.document_id = c.document_id AND f.version = c.version"
+            " WHERE c.release_id = ? AND c.is_release = 1 AND f.outcome = 'unchanged'"
+            " AND f.warc_file IS NOT NULL", (release_id, release_id)).fetchall()
+        captures = [CaptureRow(r[0], r[1], r[2], RecordRef(r[3], r[4], r[5], r[6])) for r in rows]
+        return sorted(captures, key=lambda c: (datetime.fromisoformat(c.captured), c.version))
+
     def count(self, table: str) -> int:
         """Count the rows of a catalogue table."""
         if table not in ("documents", "versions", "urls", "fetches", "runs", "frontier", "cleaned"):
@@ -382,4 +403,14 @@ class VersionRow:
     site: str
     captured: str
     content_type: str
+    ref: RecordRef
+
+
+@dataclass(frozen=True)
+class CaptureRow:
+    """One archived capture of a release: when, which version it holds, and its WARC record."""
+
+    captured: str
+    version: int
+    url: str
     ref: RecordRef

@@ -57,6 +57,7 @@ def release(rid: str) -> Any:
                         for v in versions]
     data["archived_original"] = url_for("pages.original_page", rid=rid, v=chosen.number,
                                         _external=True)
+    data["timemap"] = url_for("pages.timemap", rid=rid, _external=True)
     return jsonify(data)
 
 
@@ -117,4 +118,39 @@ def openapi() -> Any:
                                       "content": {"application/json": {"schema": {"type": "object"}}}},
                               "404": {"description": "no such release",
                                       "content": {"application/json": {"schema": error}}}}}},
+            **MEMENTO_PATHS,
         }})
+
+
+RID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "release id"}
+URL = {"name": "url", "in": "path", "required": True, "schema": {"type": "string"},
+       "description": "the original URL the release was published at, as it is (https://...)"}
+ACCEPT_DATETIME = {"name": "Accept-Datetime", "in": "header", "schema": {"type": "string"},
+                   "description": "an HTTP date (RFC 7089); without it, the latest capture"}
+MEMENTO_HEADERS = {"Memento-Datetime": {"schema": {"type": "string"}, "description": "when it was captured"},
+                   "Link": {"schema": {"type": "string"}, "description": "original, timegate, timemap, first/last/prev/next memento"}}
+TIMEGATE = {"summary": "Memento TimeGate (RFC 7089): the capture closest to Accept-Datetime",
+            "responses": {"302": {"description": "Location: the chosen memento; Vary: accept-datetime; Link: original, timemap"},
+                          "400": {"description": "Accept-Datetime is not an HTTP date"},
+                          "404": {"description": "no such release"}}}
+TIMEMAP = {"summary": "Memento TimeMap: every capture of the release's original, versions and re-crawls",
+           "responses": {"200": {"description": "links with rel original, self, timegate, memento (with datetime)",
+                                 "content": {"application/link-format": {"schema": {"type": "string"}}}},
+                         "404": {"description": "no such release"}}}
+MEMENTO_PATHS = {
+    "/archive/{id}/raw": {"get": {
+        "summary": "The archived original of a version (a memento of its capture), sandboxed",
+        "parameters": [RID, {"name": "v", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "the bytes as captured", "headers": MEMENTO_HEADERS},
+                      "404": {"description": "no such release or version"}}}},
+    "/archive/{id}/{timestamp}/raw": {"get": {
+        "summary": "The memento captured at a 14-digit UTC timestamp (YYYYMMDDhhmmss), sandboxed",
+        "parameters": [RID, {"name": "timestamp", "in": "path", "required": True,
+                             "schema": {"type": "string", "pattern": "^[0-9]{14}$"}}],
+        "responses": {"200": {"description": "the bytes as captured", "headers": MEMENTO_HEADERS},
+                      "404": {"description": "no capture at that time"}}}},
+    "/archive/{id}/timegate": {"get": {**TIMEGATE, "parameters": [RID, ACCEPT_DATETIME]}},
+    "/archive/{id}/timemap": {"get": {**TIMEMAP, "parameters": [RID]}},
+    "/timegate/{url}": {"get": {**TIMEGATE, "parameters": [URL, ACCEPT_DATETIME]}},
+    "/timemap/link/{url}": {"get": {**TIMEMAP, "parameters": [URL]}},
+}

@@ -5,20 +5,16 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import nh3
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from archive.payload import decoded_pieces, open_record
 from archive.release import ReleaseVersion, release_id
 from indexer.errors import IndexMissing, IndexVersionError, QueryError
 from indexer.interface import FACETS, SearchPage, SearchRequest
-from webapp import catalogue, searcher, security, warc_store
+from webapp import catalogue, searcher, security
 from webapp.citation import apa, chicago, citation_meta, json_ld
 from webapp.links import search_args, set_url, toggle_url
 
@@ -179,44 +175,6 @@ def original_page(rid: str) -> Any:
                            replay_url=url_for("pages.original_replay", rid=rid, v=chosen.number))
 
 
-@bp.route("/archive/<rid>/raw")
-def original_raw(rid: str) -> Response:
-    """The archived bytes, sandboxed: no scripts, no same-origin, no sniffing; 413 past the cap.
-
-    A compressed capture is decoded as it streams out, never whole in memory: a first pass
-    counts its decoded size (a few kilobytes of gzip can stand for gigabytes), a second sends it.
-    """
-    security.limit(current_app, "page")
-    archived = _version(rid).archived
-    offset = archived.ref.offset
-    path = warc_store(current_app).path_of(archived.ref.file)
-    cap: int = current_app.config["RAW_MAX_BYTES"]
-    size = 0
-    with open_record(path, offset) as record:
-        headers = list(record.http_headers.headers) if record.http_headers else []
-        for chunk in decoded_pieces(record, headers):
-            size += len(chunk)
-            if size > cap:
-                error = RequestEntityTooLarge()
-                error.pressroom_message = (  # type: ignore[attr-defined]
-                    f"This archived original is larger than {cap:,} bytes once decompressed "
-                    "(web.raw_max_bytes), so it is not shown here; the release's text is.")
-                raise error
-    content_type = next((v for k, v in headers if k.lower() == "content-type"),
-                        archived.content_type)
-    response = Response(_archived_chunks(path, offset, headers), content_type=content_type)
-    response.content_length = size
-    response.headers["Content-Security-Policy"] = security.ARCHIVED_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-def _archived_chunks(path: Path, offset: int, headers: list[tuple[str, str]]) -> Iterator[bytes]:
-    with open_record(path, offset) as record:
-        yield from decoded_pieces(record, headers)
-
-
 def _version(rid: str) -> ReleaseVersion:
     return _chosen_version(rid)[1]
 
@@ -237,4 +195,4 @@ def _chosen_version(rid: str) -> tuple[list[ReleaseVersion], ReleaseVersion]:
 
 
 # these register their routes on bp
-from webapp import feeds, replay_views  # noqa: E402,F401
+from webapp import feeds, memento, replay_views  # noqa: E402,F401

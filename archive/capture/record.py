@@ -145,7 +145,10 @@ class Recorder:
         with self.catalogue.transaction():
             self.catalogue.log_fetch(self.run_id, url, "unchanged", http_status=status,
                                      reason=ref_reason, ref=ref, document_id=latest.document_id,
-                                     version=latest.version)
+                                     version=latest.version,
+                                     # the capture's time, as in its WARC-Date: a memento's datetime
+                                     fetched_at=resp.fetched_at.isoformat(timespec="seconds")
+                                     if resp is not None else None)
             values = validators(resp) if resp is not None else {}
             self.catalogue.record_url(url, self.site, "unchanged", http_status=status,
                                       document_id=latest.document_id, keep_validators=True,
