@@ -10,6 +10,7 @@ import click
 
 from archive.cli import crawl, show_settings, verify
 from archive.cli_releases import export, extract, import_, projects, reclean
+from archive.cli_wacz import wacz
 from indexer.cli import index, search
 from pressroom.cli_backup import backup, restore
 from pressroom.cli_schedule import schedule
@@ -31,6 +32,7 @@ cli.add_command(restore)
 cli.add_command(user)
 cli.add_command(status)
 cli.add_command(schedule)
+cli.add_command(wacz)
 for command in (extract, reclean, export, projects, import_, index, search, serve, verify):
     cli.add_command(command)
 
