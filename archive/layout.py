@@ -77,13 +77,20 @@ class DataDir:
         return self.root / f"{name}.lock"
 
 
+def warcinfo(settings: Settings) -> dict[str, str]:
+    """Return the warcinfo fields that name who crawls, and how, in every WARC file."""
+    crawl = settings.crawl
+    return {"operator": f"{crawl.operator} <{crawl.contact_url}>",
+            "http-header-user-agent": crawl.user_agent, "robots": "obey"}
+
+
 @contextmanager
 def open_archive(settings: Settings) -> Iterator[tuple[Catalogue, WarcStore]]:
     """Open the catalogue and WARC store of the data directory (no lock taken)."""
     where = DataDir(settings.data_dir)
     catalogue = Catalogue(where.catalogue)
     store = WarcStore(where.warc, settings.archive.warc_prefix, settings.archive.warc_max_bytes,
-                      max_payload_bytes=settings.crawl.max_body_bytes)
+                      max_payload_bytes=settings.crawl.max_body_bytes, info=warcinfo(settings))
     try:
         yield catalogue, store
     finally:

@@ -12,12 +12,15 @@ import errno
 import io
 import logging
 import os
+import socket
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -30,8 +33,15 @@ from archive.payload import DEFAULT_MAX_PAYLOAD, read_decoded
 logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
+# one WARC version for every record: 1.1, the version whose revisit profiles are written
+WARC_VERSION = "WARC/1.1"
+WARC_FORMAT = "WARC File Format 1.1"
+WARC_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+IDENTICAL_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 HOP_BY_HOP = {"transfer-encoding", "connection", "keep-alive"}
+# fields a 304 does not change in the stored response (RFC 9111 3.2): its body depends on them
+NOT_FRESHENED = HOP_BY_HOP | {"content-length", "content-encoding", "content-type"}
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -44,6 +54,17 @@ class RecordRef:
     offset: int
     length: int
     payload_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class Original:
+    """The response record a revisit stands for, as read back from its WARC file."""
+
+    ref: RecordRef
+    url: str
+    date: str
+    payload_digest: str
+    http_headers: StatusAndHeaders
 
 
 class UnreadableRecord(CatalogueError):
@@ -72,11 +93,13 @@ class WarcStore:
     """Append records to the current WARC file of a folder; rotate it past `max_bytes`."""
 
     def __init__(self, directory: Path, prefix: str, max_bytes: int,
-                 max_payload_bytes: int = DEFAULT_MAX_PAYLOAD) -> None:
+                 max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
+                 info: Mapping[str, str] | None = None) -> None:
         self.directory = directory
         self.prefix = prefix
         self.max_bytes = max_bytes
         self.max_payload_bytes = max_payload_bytes
+        self.info = {**default_warcinfo(), **(info or {})}
         self._fh: IO[bytes] | None = None
         self._name = ""
         self._seq = 0
@@ -84,31 +107,41 @@ class WarcStore:
         directory.mkdir(parents=True, exist_ok=True)
 
     # -- writing -----------------------------------------------------------------------------
-    def write_exchange(self, resp: Response, revisit_of: RecordRef | None = None,
-                       revisit_profile: str | None = None, refers_to: tuple[str, str] | None = None
-                       ) -> RecordRef:
-        """Write a response (or revisit) record and its request record; return the former's place."""
+    def write_exchange(self, resp: Response) -> RecordRef:
+        """Write a response record and its request record; return the former's place."""
         buf = io.BytesIO()
-        writer = WARCWriter(buf, gzip=True)
-        headers = [(k, v) for k, v in resp.headers if k.lower() not in HOP_BY_HOP]
-        http_headers = StatusAndHeaders(f"{resp.status} {resp.reason}".strip(), headers,
-                                        protocol=resp.http_version)
+        writer = _writer(buf)
         warc_headers: dict[str, str] = {"WARC-Date": warc_date(resp.fetched_at)}
         if resp.truncated:
             warc_headers["WARC-Truncated"] = resp.truncated
-        if revisit_of is not None and refers_to is not None:
-            record = writer.create_revisit_record(
-                resp.url, revisit_of.payload_digest, refers_to[0], refers_to[1],
-                http_headers=http_headers)
-            if revisit_profile:
-                record.rec_headers.replace_header("WARC-Profile", revisit_profile)
-            record.rec_headers.replace_header("WARC-Date", warc_headers["WARC-Date"])
-        else:
-            record = writer.create_warc_record(resp.url, "response",
-                                               payload=io.BytesIO(resp.raw_body),
-                                               length=len(resp.raw_body),
-                                               http_headers=http_headers,
-                                               warc_headers_dict=warc_headers)
+        record = writer.create_warc_record(resp.url, "response",
+                                           payload=io.BytesIO(resp.raw_body),
+                                           length=len(resp.raw_body),
+                                           http_headers=_http_headers(resp),
+                                           warc_headers_dict=warc_headers)
+        return self._write_with_request(buf, writer, record, resp)
+
+    def write_revisit(self, resp: Response, original: Original, profile: str) -> RecordRef:
+        """Write a revisit record of `original` and its request record; return the former's place.
+
+        Replay tools (pywb, wabac.js) serve a revisit's HTTP head with the original's payload,
+        found by WARC-Refers-To-Target-URI, WARC-Refers-To-Date and WARC-Payload-Digest. So a
+        server-not-modified revisit keeps the original's status and headers, freshened by the
+        304's own (RFC 9111 3.2): what a client holding the original saw. The 304 itself is on
+        record in the profile, the conditional request record and the catalogue's fetch log.
+        """
+        buf = io.BytesIO()
+        writer = _writer(buf)
+        head = (freshened(original.http_headers, resp.headers) if profile == NOT_MODIFIED_PROFILE
+                else _http_headers(resp))
+        record = writer.create_revisit_record(
+            resp.url, original.payload_digest, original.url, original.date, http_headers=head,
+            warc_headers_dict={"WARC-Date": warc_date(resp.fetched_at)})
+        record.rec_headers.replace_header("WARC-Profile", profile)
+        return self._write_with_request(buf, writer, record, resp)
+
+    def _write_with_request(self, buf: io.BytesIO, writer: WARCWriter, record: Any,
+                            resp: Response) -> RecordRef:
         writer.write_record(record)
         length = buf.tell()
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
@@ -119,7 +152,7 @@ class WarcStore:
     def write_resource(self, url: str, content_type: str, body: bytes, when: datetime) -> RecordRef:
         """Write a resource record: a file imported as it is, with no HTTP exchange."""
         buf = io.BytesIO()
-        writer = WARCWriter(buf, gzip=True)
+        writer = _writer(buf)
         record = writer.create_warc_record(url, "resource", payload=io.BytesIO(body),
                                            length=len(body), warc_content_type=content_type,
                                            warc_headers_dict={"WARC-Date": warc_date(when)})
@@ -130,10 +163,13 @@ class WarcStore:
                          or record.rec_headers.get_header("WARC-Block-Digest"))
 
     def _write_request(self, writer: WARCWriter, resp: Response, concurrent_to: str) -> None:
-        target = resp.url.split("://", 1)[-1]
-        path = "/" + target.split("/", 1)[1] if "/" in target else "/"
-        http_headers = StatusAndHeaders(f"GET {path} HTTP/1.1", resp.request_headers,
-                                        is_http_request=True)
+        parts = urlsplit(resp.url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = list(resp.request_headers)
+        if not any(k.lower() == "host" for k, _ in headers):
+            # the HTTP client adds Host on the wire after these headers were taken
+            headers.insert(0, ("Host", parts.netloc.rsplit("@", 1)[-1]))
+        http_headers = StatusAndHeaders(f"GET {path} HTTP/1.1", headers, is_http_request=True)
         record = writer.create_warc_record(resp.url, "request", payload=io.BytesIO(b""),
                                            length=0, http_headers=http_headers,
                                            warc_headers_dict={
@@ -141,16 +177,27 @@ class WarcStore:
                                                "WARC-Concurrent-To": concurrent_to})
         writer.write_record(record)
 
+    def _warcinfo(self, name: str) -> bytes:
+        """Return the warcinfo record that opens the WARC file `name`."""
+        buf = io.BytesIO()
+        writer = _writer(buf)
+        record = writer.create_warcinfo_record(name, self.info)
+        record.rec_headers.replace_header("WARC-Date", warc_date(datetime.now(UTC)))
+        writer.write_record(record)
+        return buf.getvalue()
+
     def _append(self, data: bytes) -> tuple[str, int]:
         """Append whole records to the open file and fsync them; return (file name, offset).
 
-        Records are built in memory first, so that a failed write (a full disk) is cut off
-        again at once: no closed file ever ends in half a record.
+        A new file starts with its warcinfo record, written with its first records. Records are
+        built in memory first, so that a failed write (a full disk) is cut off again at once:
+        no closed file ever ends in half a record, nor holds a warcinfo record alone.
         """
         fh = self._file()
         name, start = self._name, self._end
+        head = self._warcinfo(name) if start == 0 else b""
         try:
-            view = memoryview(data)
+            view = memoryview(head + data)
             while view:
                 written = fh.write(view)
                 if not written:
@@ -160,10 +207,10 @@ class WarcStore:
         except OSError as exc:
             self._abandon(start)
             raise WarcWriteError(f"cannot write to WARC file {name}: {exc}") from exc
-        self._end = start + len(data)
+        self._end = start + len(head) + len(data)
         if self._end >= self.max_bytes:
             self.close()
-        return name, start
+        return name, start + len(head)
 
     def _abandon(self, good_end: int) -> None:
         """Cut a failed write off the open file and close it; leave it `.open` if that fails."""
@@ -251,6 +298,21 @@ class WarcStore:
         Raises UnreadableRecord when the file is missing, ends inside the record, or the record
         is damaged (a broken gzip member, a digest that does not match): never a partial body.
         """
+        record, body = self._read_record(ref, decode=True)
+        headers = record.http_headers.headers if record.http_headers else []
+        return list(headers), body
+
+    def read_original(self, ref: RecordRef) -> Original:
+        """Read back the response record that a revisit is to stand for: its URI, date, head."""
+        record, _ = self._read_record(ref, decode=False)
+        digest = record.rec_headers.get_header("WARC-Payload-Digest") or ref.payload_digest
+        if record.rec_type != "response" or record.http_headers is None or not digest:
+            raise UnreadableRecord(ref, f"a {record.rec_type} record, not a response to revisit")
+        return Original(ref, record.rec_headers.get_header("WARC-Target-URI"),
+                        record.rec_headers.get_header("WARC-Date"), digest, record.http_headers)
+
+    def _read_record(self, ref: RecordRef, decode: bool) -> tuple[Any, bytes]:
+        """Read one record whole, digests checked; with its decoded payload when `decode`."""
         try:
             with self.path_of(ref.file).open("rb") as fh:
                 fh.seek(ref.offset)
@@ -270,17 +332,53 @@ class WarcStore:
             for record in records:
                 headers = record.http_headers.headers if record.http_headers else []
                 # a compressed payload is decoded only up to the cap, as at capture time
-                body = read_decoded(record, list(headers), self.max_payload_bytes)
+                body = read_decoded(record, list(headers), self.max_payload_bytes) if decode else b""
                 records.read_to_end(record)
                 if record.digest_checker.passed is False:
                     raise UnreadableRecord(ref, "damaged record: "
                                            + "; ".join(map(str, record.digest_checker.problems)))
-                return list(headers), body
+                return record, body
         except UnreadableRecord:
             raise
         except Exception as exc:  # warcio raises several types for a damaged record
             raise UnreadableRecord(ref, f"damaged record: {type(exc).__name__}: {exc}") from None
         raise UnreadableRecord(ref, "no WARC record there")
+
+
+def _writer(buf: io.BytesIO) -> WARCWriter:
+    return WARCWriter(buf, gzip=True, warc_version=WARC_VERSION)
+
+
+def _http_headers(resp: Response) -> StatusAndHeaders:
+    headers = [(k, v) for k, v in resp.headers if k.lower() not in HOP_BY_HOP]
+    return StatusAndHeaders(f"{resp.status} {resp.reason}".strip(), headers,
+                            protocol=resp.http_version)
+
+
+def freshened(stored: StatusAndHeaders, update: list[tuple[str, str]]) -> StatusAndHeaders:
+    """Return a stored response head updated by a 304's header fields (RFC 9111 3.2).
+
+    >>> head = StatusAndHeaders("200 OK", [("ETag", '"a"'), ("Content-Length", "5")], "HTTP/1.1")
+    >>> new = freshened(head, [("ETag", '"b"'), ("Content-Length", "0"), ("Age", "3")])
+    >>> new.statusline, new.headers
+    ('200 OK', [('ETag', '"b"'), ('Content-Length', '5'), ('Age', '3')])
+    """
+    head = StatusAndHeaders(stored.statusline, list(stored.headers), protocol=stored.protocol)
+    for name, value in update:
+        if name.lower() not in NOT_FRESHENED:
+            head.replace_header(name, value)
+    return head
+
+
+def default_warcinfo() -> dict[str, str]:
+    """Return the warcinfo fields every WARC file of this store names: software, format, host."""
+    try:
+        version = metadata.version("pressroom")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"software": f"Pressroom/{version} (warcio/{metadata.version('warcio')})",
+            "format": WARC_FORMAT, "conformsTo": WARC_CONFORMS_TO,
+            "hostname": socket.gethostname()}
 
 
 def member_problem(data: bytes) -> str | None:

@@ -7,12 +7,11 @@ import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from archive.capture.fetch import Response
 from archive.catalogue import Catalogue, UrlState, Version
-from archive.warcstore import NOT_MODIFIED_PROFILE, WarcStore, warc_date
+from archive.warcstore import IDENTICAL_PROFILE, NOT_MODIFIED_PROFILE, RecordRef, UnreadableRecord, WarcStore
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +97,8 @@ class Recorder:
         logger.info("%s: redirect %s -> %s", self.site, url, target)
 
     def not_modified(self, url: str, resp: Response, latest: Version) -> None:
-        """Record a 304 as a revisit of the latest version."""
-        ref = self.store.write_exchange(resp, revisit_of=latest.ref,
-                                        revisit_profile=NOT_MODIFIED_PROFILE,
-                                        refers_to=(latest.url, _warc_date(latest.captured)))
+        """Record a 304 as a revisit of the latest version that replays as that version."""
+        ref = self._revisit(resp, latest, NOT_MODIFIED_PROFILE)
         self._unchanged(url, resp.status, latest, ref_reason="not-modified", ref=ref, resp=resp)
         self.stats.not_modified += 1
 
@@ -117,9 +114,7 @@ class Recorder:
         """
         if latest is not None and latest.text_hash == text_hash:
             same_bytes = latest.ref.payload_digest == payload_digest(resp.raw_body)
-            ref = (self.store.write_exchange(resp, revisit_of=latest.ref,
-                                             refers_to=(latest.url, _warc_date(latest.captured)))
-                   if same_bytes else self.store.write_exchange(resp))
+            ref = self._same_payload(resp, latest) if same_bytes else self.store.write_exchange(resp)
             self._unchanged(url, resp.status, latest, ref_reason="same-text", ref=ref, resp=resp)
             return latest.document_id, None
         ref = self.store.write_exchange(resp)
@@ -139,6 +134,18 @@ class Recorder:
         logger.info("%s: %s %s (version %d%s)", self.site, outcome, url, number,
                     f", truncated by {resp.truncated}" if resp.truncated else "")
         return doc_id, number
+
+    def _revisit(self, resp: Response, latest: Version, profile: str) -> RecordRef:
+        # the revisit names the original as its record says (URI, date, digest, HTTP head)
+        return self.store.write_revisit(resp, self.store.read_original(latest.ref), profile)
+
+    def _same_payload(self, resp: Response, latest: Version) -> RecordRef:
+        try:
+            return self._revisit(resp, latest, IDENTICAL_PROFILE)
+        except UnreadableRecord as exc:
+            # a revisit of a damaged record would replay nothing: keep these bytes whole
+            logger.warning("%s: %s: writing it whole", resp.url, exc)
+            return self.store.write_exchange(resp)
 
     def _unchanged(self, url: str, status: int | None, latest: Version, ref_reason: str,
                    ref: Any, resp: Response | None) -> None:
@@ -165,6 +172,3 @@ class Recorder:
             doc_id = self.catalogue.document_id(doc_url)
         return state, (self.catalogue.latest_version(doc_id) if doc_id else None)
 
-
-def _warc_date(iso: str) -> str:
-    return warc_date(datetime.fromisoformat(iso))
