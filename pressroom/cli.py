@@ -9,6 +9,7 @@ from types import FrameType
 import click
 
 from archive.cli import crawl, show_settings, verify
+from archive.cli_cdx import cdx
 from archive.cli_releases import export, extract, import_, projects, reclean
 from archive.cli_wacz import wacz
 from indexer.cli import index, search
@@ -33,6 +34,7 @@ cli.add_command(user)
 cli.add_command(status)
 cli.add_command(schedule)
 cli.add_command(wacz)
+cli.add_command(cdx)
 for command in (extract, reclean, export, projects, import_, index, search, serve, verify):
     cli.add_command(command)
 
