@@ -94,3 +94,50 @@ def test_import_refuses_url_for_many_files_and_missing_paths(tmp_path: Path) -> 
     assert result.returncode == 1 and "--url names one page" in result.stderr
     result = run_cli("import", str(tmp_path / "nothing.txt"), "--data-dir", str(tmp_path))
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_a_warc_file_keeps_its_revisit_records(tmp_path: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    url = "https://news.example.org/news/flood-response"
+    warc = tmp_path / "capture.warc.gz"
+    with warc.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
+                                   protocol="HTTP/1.1")
+        original = writer.create_warc_record(url, "response", payload=io.BytesIO(RELEASE_HTML.encode()),
+                                             http_headers=headers,
+                                             warc_headers_dict={"WARC-Date": "2024-05-02T10:00:00Z"})
+        writer.write_record(original)
+        digest = original.rec_headers.get_header("WARC-Payload-Digest")
+        for when, head, profile in [
+                ("2024-05-03T10:00:00Z", StatusAndHeaders("304 Not Modified", [("ETag", '"x"')],
+                                                          protocol="HTTP/1.1"),
+                 "http://netpreserve.org/warc/1.0/revisit/server-not-modified"),
+                ("2024-05-04T10:00:00Z", headers, None)]:
+            revisit = writer.create_revisit_record(url, digest, url, "2024-05-02T10:00:00Z",
+                                                   http_headers=head,
+                                                   warc_headers_dict={"WARC-Date": when})
+            if profile:
+                revisit.rec_headers.replace_header("WARC-Profile", profile)
+            writer.write_record(revisit)
+        writer.write_record(writer.create_revisit_record(
+            "https://news.example.org/elsewhere", "sha1:AAAA", "https://news.example.org/elsewhere",
+            "2024-01-01T00:00:00Z", http_headers=headers))
+    data = tmp_path / "data"
+    result = run_cli("import", str(warc), "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+    assert "1 new, 0 changed, 2 unchanged, 1 skipped" in result.stdout
+    assert "elsewhere: a revisit of a capture that is not in the archive" in result.stderr
+    revisits = []
+    for path in sorted((data / "warc").glob("*.warc.gz")):
+        with path.open("rb") as fh:
+            revisits += [r for r in ArchiveIterator(fh) if r.rec_type == "revisit"]
+    assert [r.rec_headers.get_header("WARC-Date") for r in revisits] == [
+        "2024-05-03T10:00:00Z", "2024-05-04T10:00:00Z"]
+    for r in revisits:   # each replays as the original: a 200 with its payload's digest
+        assert r.http_headers.get_statuscode() == "200"
+        assert r.rec_headers.get_header("WARC-Refers-To-Target-URI") == url
+        assert r.rec_headers.get_header("WARC-Refers-To-Date") == "2024-05-02T10:00:00Z"
+    assert revisits[0].rec_headers.get_header("WARC-Profile").endswith("1.1/revisit/server-not-modified")
+    assert revisits[0].http_headers.get_header("ETag") == '"x"'

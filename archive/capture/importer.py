@@ -1,7 +1,9 @@
 """`pressroom import`: bring WARC files, saved HTML pages and plain-text dumps into the archive.
 
 Each imported page becomes a version of a document like a crawled one (unchanged text adds
-no version), written to the WARC store first; cleaning then runs on what is new.
+no version), written to the WARC store first; cleaning then runs on what is new. A revisit
+record is kept as a revisit of the archive's copy of its original (an unchanged visit in the
+fetch log); one whose original is not in the archive is listed as skipped.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from archive.capture.urls import canonical_url
 from archive.catalogue import Catalogue
 from archive.errors import ArchiveError
 from archive.settings import netloc
-from archive.warcstore import RecordRef, WarcStore
+from archive.warcstore import IDENTICAL_PROFILE, NOT_MODIFIED_PROFILE, RecordRef, WarcStore
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class ImportStats:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    revisits: int = 0
     skipped: list[str] = field(default_factory=list)
 
 
@@ -95,6 +98,9 @@ class _Importer:
         self.stats = stats
         self.tracking = tracking_params
         self.max_body = max_body_bytes
+        # payload digest in the imported file -> (document, version, record) it is archived as:
+        # a re-written payload (Content-Encoding undone) has a digest of its own here
+        self.originals: dict[str, tuple[int, int, RecordRef]] = {}
 
     def warc(self, path: Path, site: str | None) -> None:
         with path.open("rb") as raw:
@@ -103,6 +109,9 @@ class _Importer:
             fh: BinaryIO = io.BufferedReader(Gunzip(raw), CHUNK) if gzipped else raw
             try:
                 for record in ArchiveIterator(fh):
+                    if record.rec_type == "revisit":
+                        self.revisit(path, record, site)
+                        continue
                     if record.rec_type != "response" or record.http_headers is None:
                         continue
                     status = int(record.http_headers.get_statuscode() or 0)
@@ -124,9 +133,50 @@ class _Importer:
                                                   "bytes once decoded")
                         continue
                     resp.raw_body = resp.body = body
-                    self._add(url, site or netloc(url), resp=resp)
+                    kept = self._add(url, site or netloc(url), resp=resp)
+                    digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                    if digest and kept is not None:
+                        self.originals[digest] = kept
             except Exception as exc:  # warcio raises several types for a damaged file
                 self.stats.skipped.append(f"{path}: unreadable WARC after some records: {exc}")
+
+    def revisit(self, path: Path, record: Any, site: str | None) -> None:
+        """Keep a revisit record as a revisit of the archive's copy of its original."""
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
+        target = record.rec_headers.get_header("WARC-Refers-To-Target-URI") or url
+        found = self.originals.get(digest) or self._archived(target, digest)
+        if found is None:
+            self.stats.skipped.append(f"{path}: {url}: a revisit of a capture that is not in the "
+                                      "archive (import the file that holds it first)")
+            return
+        doc_id, number, ref = found
+        original = self.store.read_original(ref)
+        head = record.http_headers
+        profile = record.rec_headers.get_header("WARC-Profile") or ""
+        not_modified = "server-not-modified" in profile or not (head and head.headers)
+        if head is None or not head.headers:  # an empty revisit stands for the original as it was
+            head = original.http_headers
+        status = int(head.get_statuscode() or 0)
+        resp = Response(url=url, status=status, reason=head.statusline.partition(" ")[2],
+                        headers=list(head.headers), request_headers=[], raw_body=b"", body=b"",
+                        fetched_at=_when(record.rec_headers.get_header("WARC-Date") or ""))
+        new = self.store.write_revisit(resp, original, NOT_MODIFIED_PROFILE if not_modified
+                                       else IDENTICAL_PROFILE)
+        with self.catalogue.transaction():
+            self.catalogue.log_fetch(self.run_id, url, "unchanged", http_status=status,
+                                     reason="imported-revisit", ref=new, document_id=doc_id,
+                                     version=number)
+        self.stats.revisits += 1
+        self.stats.unchanged += 1
+
+    def _archived(self, url: str, digest: str) -> tuple[int, int, RecordRef] | None:
+        """Find the archived version of a URL whose payload digest is `digest`."""
+        doc_id = self.catalogue.document_id(canonical_url(url, self.tracking))
+        for version in reversed(self.catalogue.versions(doc_id) if doc_id else []):
+            if version.ref.payload_digest == digest:
+                return version.document_id, version.version, version.ref
+        return None
 
     def file(self, path: Path, url: str, site: str, ctype: str) -> None:
         body = path.read_bytes()
@@ -134,7 +184,9 @@ class _Importer:
         self._add(url, site, body=body, ctype=ctype, when=when)
 
     def _add(self, url: str, site: str, resp: Response | None = None, body: bytes = b"",
-             ctype: str = "text/html", when: datetime | None = None) -> None:
+             ctype: str = "text/html", when: datetime | None = None
+             ) -> tuple[int, int, RecordRef] | None:
+        """Add a page as a new version unless its text is unchanged; return the version kept."""
         doc_url = url if url.startswith("file:") else canonical_url(url, self.tracking)
         content = resp.body if resp is not None else body
         if ctype == "text/html" or resp is not None:
@@ -145,7 +197,7 @@ class _Importer:
         latest = self.catalogue.latest_version(doc_id) if doc_id else None
         if latest is not None and latest.text_hash == text_hash:
             self.stats.unchanged += 1
-            return
+            return latest.document_id, latest.version, latest.ref
         ref: RecordRef
         if resp is not None:
             ref = self.store.write_exchange(resp)
@@ -155,13 +207,14 @@ class _Importer:
             ref = self.store.write_resource(url, f"{ctype}; charset=utf-8" if ctype == "text/plain"
                                             else ctype, content, captured)
         with self.catalogue.transaction():
-            _, number = self.catalogue.add_version(site, doc_url, url, 200, ctype, text_hash, ref,
-                                                   None, self.run_id,
-                                                   captured.isoformat(timespec="seconds"))
+            doc_id, number = self.catalogue.add_version(site, doc_url, url, 200, ctype, text_hash,
+                                                        ref, None, self.run_id,
+                                                        captured.isoformat(timespec="seconds"))
         if number == 1:
             self.stats.new += 1
         else:
             self.stats.changed += 1
+        return doc_id, number, ref
 
 
 class Gunzip(io.RawIOBase):
