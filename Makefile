@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser test lint bench demo clean
+.PHONY: install browser pywb test lint bench demo clean
 
 # The browser tests drive Debian's chromium (Playwright never downloads a browser here).
 BROWSER := /usr/bin/chromium
@@ -20,11 +20,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# pywb, the replay tool the archive's WARC files and CDXJ index must play in, is a test tool with
+# its own venv: it pins Werkzeug and redis versions that Flask's need not match. The tests drive
+# it as a subprocess (tests/pywb_replay.py) and skip with a message when it is absent.
+PYWB_VENV ?= .venv-pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed
+
+pywb: $(PYWB_STAMP)
+
+$(PYWB_STAMP): Makefile
+	test -x $(PYWB_VENV)/bin/python || $(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYWB_VENV)/bin/python -m pip install --quiet 'pywb==2.10.0'
+	touch $(PYWB_STAMP)
+
 browser:
 	@test -x $(BROWSER) || { echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: install browser
+test: install browser pywb
 	$(PY) -m pytest
 
 lint: install
@@ -42,4 +56,4 @@ demo: install
 	bash demo/run.sh
 
 clean:
-	rm -rf $(VENV) .demo-data .pytest_cache .mypy_cache .ruff_cache build
+	rm -rf $(VENV) $(PYWB_VENV) .demo-data .pytest_cache .mypy_cache .ruff_cache build

@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SAMPLE_SITE = SHARED / "sample-site"
 
+# run by the pywb venv's Python as a subprocess; pywb is not importable here
+collect_ignore = ["pywb_replay.py"]
+
 
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
