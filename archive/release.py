@@ -8,7 +8,7 @@ from typing import Any
 
 from archive.warcstore import RecordRef
 
-FIELDS = ("id", "url", "site", "language", "title", "published", "date_source", "updated",
+FIELDS = ("id", "url", "site", "site_name", "language", "title", "published", "date_source", "updated",
           "captured", "dateline", "countries", "projects", "themes", "donors", "contacts", "body",
           "translations", "content_hash", "version")
 
@@ -48,6 +48,9 @@ class Release:
     translations: list[dict[str, str]] = field(default_factory=list)
     content_hash: str = ""
     version: int = 1
+    # the name the page gives its publisher (og:site_name, JSON-LD publisher): what citations
+    # and feeds name when the site's configuration names none; None on releases cleaned before
+    site_name: str | None = None
 
     def __post_init__(self) -> None:
         if not self.content_hash:

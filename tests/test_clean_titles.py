@@ -135,3 +135,27 @@ def test_real_pages_title_and_language_floors() -> None:
     print(json.dumps({"title": [titles, n_titles], "language": [languages, n_languages]}))
     assert titles / n_titles >= 0.85
     assert languages / n_languages >= 0.95
+
+
+# ---- the publisher's name the page declares, kept for citations and feeds (issue 12)
+
+
+def publisher_of(html: str, vocab: Vocabulary) -> str | None:
+    return clean_page(Capture(url=URL, site="test", body=html), vocab)[0].site_name
+
+
+def test_og_site_name_is_kept_as_the_publisher_name(vocab: Vocabulary) -> None:
+    head = ('<meta property="og:site_name" content="Organisation internationale pour les migrations">'
+            '<meta property="og:title" content="Floods hit Dhaka">')
+    assert publisher_of(page(head), vocab) == "Organisation internationale pour les migrations"
+
+
+def test_json_ld_publisher_names_the_publisher_when_og_site_name_is_missing(vocab: Vocabulary) -> None:
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Floods hit Dhaka",
+          "publisher": {"@type": "Organization", "name": "Daily Star &amp; Co"}}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    assert publisher_of(page(head), vocab) == "Daily Star & Co"
+
+
+def test_a_page_that_names_no_publisher_has_none_not_its_host(vocab: Vocabulary) -> None:
+    assert publisher_of(page('<meta property="og:title" content="Floods hit Dhaka">'), vocab) is None

@@ -732,9 +732,9 @@ def test_hard_wrapped_lines_are_joined(vocab: Vocabulary) -> None:
 
 # ------------------------------------------------------------------------------ Release JSON
 
-DOCUMENTED_FIELDS = ["id", "url", "site", "language", "title", "published", "date_source", "updated",
-                     "captured", "dateline", "countries", "projects", "themes", "donors", "contacts", "body",
-                     "translations", "content_hash", "version"]
+DOCUMENTED_FIELDS = ["id", "url", "site", "site_name", "language", "title", "published", "date_source",
+                     "updated", "captured", "dateline", "countries", "projects", "themes", "donors",
+                     "contacts", "body", "translations", "content_hash", "version"]
 
 
 def test_to_json_has_the_documented_field_order(cleaned: dict[str, tuple[Release, str | None]]) -> None:

@@ -23,6 +23,7 @@ from archive.cleaning.extract import (
     generic_paragraphs,
     main_region,
     pick_rules,
+    publisher_name,
     rule_paragraphs,
     select,
     tidy_paragraphs,
@@ -112,7 +113,7 @@ def clean_page(capture: Capture, vocab: Vocabulary, site_rules: list[PageRules] 
         updated=updated_date(page, region, language, published,
                              vocab.phrase_list("dates.updated", language)),
         translations=_translations(page, language),
-        date_source=date_source if published else None)
+        date_source=date_source if published else None, site_name=publisher_name(page))
     return release, _release_problem(page, title, title_element, paragraphs, release.date_source,
                                      region)
 
@@ -129,7 +130,7 @@ def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs
                   language: str, published: str | None, country_tags: list[str],
                   theme_tags: list[tuple[str, str]], contacts: list[Contact],
                   updated: str | None = None, translations: list[dict[str, str]] | None = None,
-                  date_source: str | None = None) -> Release:
+                  date_source: str | None = None, site_name: str | None = None) -> Release:
     """Derive a release's metadata from its cleaned title and paragraphs (HTML and text alike)."""
     title = plain_text(title)
     paragraphs = [plain_text(p) for p in paragraphs]
@@ -138,7 +139,8 @@ def build_release(capture: Capture, vocab: Vocabulary, *, title: str, paragraphs
     body = "\n\n".join(paragraphs)
     lead = read_lead(paragraphs[0] if paragraphs else "", vocab)
     return Release(
-        id=release_id(capture.url), url=capture.url, site=capture.site, language=language,
+        id=release_id(capture.url), url=capture.url, site=capture.site,
+        site_name=plain_text(site_name) if site_name else None, language=language,
         title=title, published=published, date_source=date_source, body=body, updated=updated,
         captured=capture.captured, dateline=lead.dateline,
         countries=release_countries(vocab, tags=country_tags, lead=lead,

@@ -122,6 +122,21 @@ def site_names(page: Page) -> list[str]:
     return [name for name in dict.fromkeys(squash(n) for n in names) if _key(name)]
 
 
+def publisher_name(page: Page) -> str | None:
+    """Return the name the page declares for its publisher (og:site_name, JSON-LD), if any.
+
+    Only what the page says: a host name is no organisation's name.
+    """
+    names = [page.meta.get("og:site_name", "")]
+    for obj in page.jsonld:
+        publisher = obj.get("publisher")
+        for item in publisher if isinstance(publisher, list) else [publisher]:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                names.append(item["name"])
+    names.append(page.meta.get("application-name", ""))
+    return next((squash(html.unescape(n)) for n in names if _key(n)), None)
+
+
 def strip_site(title: str, sites: list[str]) -> str:
     """Take the site's name (and what is joined to it) off either end of a title.
 
