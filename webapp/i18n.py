@@ -101,6 +101,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "permalink": {"en": "Permanent link to this capture", "fr": "Lien permanent vers cette capture",
                   "es": "Enlace permanente a esta captura", "ar": "رابط دائم لهذه النسخة"},
     "copy": {"en": "Copy", "fr": "Copier", "es": "Copiar", "ar": "نسخ"},
+    "copied": {"en": "Copied", "fr": "Copié", "es": "Copiado", "ar": "تم النسخ"},
     "more_like_this": {"en": "Related releases", "fr": "Communiqués liés", "es": "Comunicados relacionados",
                        "ar": "بيانات ذات صلة"},
     "banner": {"en": "Archived capture of {url}, made on {date}. The page may have changed or gone since.",

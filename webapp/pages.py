@@ -15,7 +15,7 @@ from archive.release import ReleaseVersion, release_id
 from indexer.errors import IndexMissing, IndexVersionError, QueryError
 from indexer.interface import FACETS, SearchPage, SearchRequest
 from webapp import catalogue, searcher, security
-from webapp.citation import apa, chicago, citation_meta, json_ld
+from webapp.citation import apa, chicago, citation_meta, cited, json_ld, organisation
 from webapp.links import search_args, set_url, toggle_url
 
 bp = Blueprint("pages", __name__)
@@ -120,7 +120,8 @@ def release_page(rid: str) -> Any:
     number = release.version
     settings = current_app.extensions["pressroom_settings"]
     site = settings.sites.get(release.site)
-    site_name = site.name if site else None
+    org = organisation(release, site.name if site else None)
+    reference = cited(release, site.name if site else None, archived.captured)
     permalink = url_for("pages.release_page", rid=rid, v=number, _external=True)
     translations = []
     for link in release.translations:
@@ -136,10 +137,8 @@ def release_page(rid: str) -> Any:
         "release.html", release=release, archived=archived, versions=versions, number=number,
         paragraphs=release.paragraphs,
         translations=translations, related=related, permalink=permalink,
-        apa=apa(release, site_name, permalink),
-        chicago=chicago(release, site_name, permalink, archived.captured),
-        json_ld=json_ld(release, site_name, permalink),
-        citation_meta=citation_meta(release, site_name, permalink),
+        apa=apa(reference, g.ui), chicago=chicago(reference, g.ui),
+        json_ld=json_ld(release, org, permalink), citation_meta=citation_meta(release, org, permalink),
         latest=versions[-1].number)
 
 
