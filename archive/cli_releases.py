@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections import Counter
@@ -20,6 +19,7 @@ from archive.cleaning.textnorm import plain_text
 from archive.cleaning.vocab import load_vocabulary
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
+from archive.export import ColumnError, columns_from, csv_lines
 from archive.layout import DataDir, open_archive
 from archive.lock import RunLock
 from archive.payload import DEFAULT_MAX_PAYLOAD, gunzip
@@ -114,11 +114,21 @@ def clean_summary(stats: CleanStats) -> str:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
 @click.option("--site", help="Only this site's releases.")
+@click.option("--columns", help="CSV columns, comma-separated (default: every field but "
+              "content_hash and translations).")
 @common_options
-def export(fmt: str, output: str | None, all_versions: bool, site: str | None,
+def export(fmt: str, output: str | None, all_versions: bool, site: str | None, columns: str | None,
            config_file: str | None, data_dir: str | None, log_level: str | None) -> None:
-    """Write the archive's releases, one per line (JSON Lines) or row (CSV)."""
+    """Write the archive's releases, one per line (JSON Lines) or row (CSV).
+
+    CSV is UTF-8 with a byte order mark (Excel), lists joined with "; ", and cells that a
+    spreadsheet would run as formulas (=, +, -, @...) prefixed with a quote.
+    """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
+    try:
+        chosen = columns_from(columns, known=FIELDS)
+    except ColumnError as exc:
+        raise click.BadParameter(str(exc), param_hint="--columns") from None
     catalogue = _catalogue(settings.data_dir)
     out: IO[str] = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     try:
@@ -129,10 +139,8 @@ def export(fmt: str, output: str | None, all_versions: bool, site: str | None,
             for release in releases:
                 out.write(json.dumps(release, ensure_ascii=False) + "\n")
         else:
-            writer = csv.DictWriter(out, fieldnames=list(FIELDS))
-            writer.writeheader()
-            for release in releases:
-                writer.writerow({k: _csv_value(v) for k, v in release.items()})
+            for piece in csv_lines(releases, chosen):
+                out.write(piece)
     finally:
         if output:
             out.close()
@@ -146,14 +154,6 @@ def text_only(value: Any) -> Any:
         return [text_only(v) for v in value]
     if isinstance(value, dict):
         return {k: text_only(v) for k, v in value.items()}
-    return value
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, list):
-        if value and isinstance(value[0], dict):
-            return json.dumps(value, ensure_ascii=False)
-        return "; ".join(str(v) for v in value)
     return value
 
 

@@ -75,7 +75,7 @@ def test_export_csv_has_a_row_per_release(archive_dir: Path, tmp_path: Path) -> 
     out = tmp_path / "releases.csv"
     result = run_cli("export", "--format", "csv", "-o", str(out), "--data-dir", str(archive_dir))
     assert result.returncode == 0, result.stderr
-    with out.open(encoding="utf-8") as f:
+    with out.open(encoding="utf-8-sig") as f:       # the BOM that tells Excel it is UTF-8
         rows = list(csv.DictReader(f))
     assert len(rows) == 60
     assert {"id", "title", "published", "countries", "body"} <= set(rows[0])

@@ -188,7 +188,7 @@ def test_atom_feed_csv_and_jsonl_exports(client: FlaskClient) -> None:
     root = ElementTree.fromstring(feed.data)
     ns = {"a": "http://www.w3.org/2005/Atom"}
     assert len(root.findall("a:entry", ns)) == 2
-    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv").get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv").data.decode("utf-8-sig"))))
     assert len(rows) == 4 and {"id", "title", "permalink"} <= set(rows[0])
     lines = client.get("/export.jsonl?q=migrants").get_data(as_text=True).splitlines()
     assert len(lines) == 2 and all(json.loads(line)["permalink"].startswith("http") for line in lines)

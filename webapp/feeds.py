@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from flask import Response, current_app, g, request, stream_with_context, url_for
 
+from archive.export import CSV_COLUMNS, ColumnError, columns_from, csv_lines
 from indexer.interface import Hit
-from webapp import searcher, security
+from webapp import catalogue, searcher, security
 from webapp.links import set_url
 from webapp.pages import _http_error, bp, request_from, run_search
 from webapp.security import escape_json, plain_data
@@ -23,6 +23,7 @@ NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 FEED_SIZE = 20
 EXPORT_FIELDS = ("id", "url", "title", "published", "language", "countries", "themes", "projects")
+WEB_CSV_COLUMNS = (*CSV_COLUMNS, "permalink")
 
 
 def xml_text(text: str) -> str:
@@ -77,9 +78,19 @@ def _day(hit: Hit) -> str:
 
 @bp.route("/export.<fmt>")
 def export(fmt: str) -> Response:
-    """Every result of a search as CSV or JSON Lines, streamed (no cap held in memory)."""
+    """Every result of a search as CSV or JSON Lines, streamed (no cap held in memory).
+
+    CSV takes `columns=` (comma-separated release fields and `permalink`); by default every
+    field a spreadsheet reader needs, body, dateline and updated date included.
+    """
     if fmt not in ("csv", "jsonl"):
         raise _http_error(400, "export formats are csv and jsonl")
+    columns: list[str] = []
+    if fmt == "csv":
+        try:
+            columns = columns_from(request.args.get("columns"), default=WEB_CSV_COLUMNS)
+        except ColumnError as exc:
+            raise _http_error(400, f"columns: {exc}") from None
     security.limit(current_app, "export")
     search = request_from(request.args, g.ui)
     hits = searcher(current_app).iter_hits(search)
@@ -87,7 +98,7 @@ def export(fmt: str) -> Response:
     rows = _chain(first, hits)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if fmt == "csv":
-        body, ctype = _csv(rows), "text/csv; charset=utf-8"
+        body, ctype = csv_lines((_full_record(h) for h in rows), columns), "text/csv; charset=utf-8"
     else:
         body, ctype = (escape_json(json.dumps(_record(h), ensure_ascii=False)) + "\n" for h in rows), \
             "application/x-ndjson; charset=utf-8"
@@ -107,25 +118,12 @@ def _record(hit: Hit) -> dict[str, object]:
     return fields | {"permalink": url_for("pages.release_page", rid=hit.id, _external=True)}
 
 
-def _csv(hits: Iterator[Hit]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([*EXPORT_FIELDS, "permalink"])
-    for hit in hits:
-        record = _record(hit)
-        writer.writerow([_cell(record[k]) for k in (*EXPORT_FIELDS, "permalink")])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, list):
-        return "; ".join(v.get("acronym", "") if isinstance(v, dict) else str(v) for v in value)
-    text = "" if value is None else str(value)
-    # a cell starting with = + - @ is a formula to spreadsheets: neutralise it
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+def _full_record(hit: Hit) -> dict[str, Any]:
+    """A result with the rest of its release from the catalogue (dateline, updated, body...)."""
+    versions = catalogue(current_app).release_versions(hit.id)
+    stored: dict[str, Any] = versions[-1].release.to_json() if versions else {}
+    plain: dict[str, Any] = plain_data(stored)
+    return plain | _record(hit)
 
 
 @bp.route("/opensearch.xml")
