@@ -82,6 +82,7 @@ def search_page() -> Any:
         sort_urls={s: set_url(path, args, sort=s, page=None) for s in ("relevance", "date")},
         clear_url=set_url(path, MultiDict({"lang": g.ui}), q=search.q or None),
         feed_url=set_url(url_for("pages.feed"), args, page=None),
+        follow_url=set_url(url_for("pages.follow_page"), args, page=None),
         export_urls={f: set_url(url_for("pages.export", fmt=f), args, page=None) for f in ("csv", "jsonl")},
         ui_urls={lang: set_url(path, args, lang=lang) for lang in ("en", "fr", "es", "ar")},
         hidden=[(k, v) for k, v in search_args(args).items(multi=True)

@@ -1,4 +1,5 @@
-"""The citation Copy buttons in a real browser (issue 12): with scripts they copy the citation's
+"""Citation Copy buttons and the feed preview in a real browser (issue 12). With scripts the
+buttons copy the citation's
 text to the clipboard and say so; without scripts there is no button, and the citation is plain
 text a reader can select. The server and browser are test_browser.py's fixtures.
 """
@@ -66,5 +67,27 @@ def test_without_scripts_citations_are_selectable_text_and_no_button_shows(
         assert page.evaluate("getSelection().toString().trim()") in text
         assert page.evaluate("getSelection().toString().trim()")
         assert page.locator("#cite-chicago").evaluate("e => getComputedStyle(e).userSelect") != "none"
+    finally:
+        context.close()
+
+
+def test_the_feed_link_opens_a_page_that_says_how_to_follow_it(browser: Any, server: str) -> None:  # noqa: F811
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/?q=Libya&lang=en")
+        page.click("p.tools a:has-text('feed')")
+        page.wait_for_selector("h1")
+        assert "feed reader" in page.inner_text("main")
+        address = page.get_attribute("#feed-address", "value")
+        assert address is not None and "/feed.atom?q=Libya" in address
+        assert page.locator("ol.feed-entries li").count() == 2
+        page.click("button.copy[data-target=feed-address]")
+        page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
+        assert page.evaluate("navigator.clipboard.readText()") == address
+        feed = page.request.get(address)   # the address is the feed itself, for a reader
+        assert feed.headers["content-type"].startswith("application/atom+xml")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "feed-follow.png"), full_page=True)
     finally:
         context.close()
