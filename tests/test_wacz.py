@@ -91,13 +91,16 @@ def records_of(package: Path) -> list[Any]:
 
 
 def archive_records(data_dir: Path) -> dict[str, bytes]:
-    """Every record of the archive's own WARC files, by WARC-Record-ID, as raw bytes."""
+    """Every capture record of the archive's own WARC files (not their warcinfo), by
+    WARC-Record-ID, as raw bytes."""
     found = {}
     for path in sorted((data_dir / "warc").glob("*.warc.gz")):
         data = path.read_bytes()
         records = ArchiveIterator(io.BytesIO(data), check_digests=False)
         for record in records:
             records.read_to_end(record)
+            if record.rec_type == "warcinfo":
+                continue
             start, length = records.get_record_offset(), records.get_record_length()
             found[record.rec_headers.get_header("WARC-Record-ID")] = data[start:start + length]
     return found

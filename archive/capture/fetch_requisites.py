@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from archive.capture.fetch import Response
 from archive.capture.record import CrawlStats, payload_digest, validators
@@ -22,7 +21,13 @@ from archive.catalogue import Catalogue
 from archive.errors import FetchError, RefusedURL
 from archive.requisite_rows import RequisiteRows, StoredRequisite
 from archive.settings import RequisiteSettings, SiteConfig, netloc
-from archive.warcstore import NOT_MODIFIED_PROFILE, RecordRef, WarcStore, warc_date
+from archive.warcstore import (
+    IDENTICAL_PROFILE,
+    NOT_MODIFIED_PROFILE,
+    RecordRef,
+    UnreadableRecord,
+    WarcStore,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +117,12 @@ class RequisiteFetcher:
         if resp is None:
             return Outcome("robots")
         if resp.status == 304 and known is not None:
-            ref = self.store.write_exchange(resp, revisit_of=known.ref,
-                                            revisit_profile=NOT_MODIFIED_PROFILE,
-                                            refers_to=(known.url, _warc_date(known.captured)))
+            try:
+                ref = self.store.write_revisit(resp, self.store.read_original(known.ref),
+                                               NOT_MODIFIED_PROFILE)
+            except UnreadableRecord as exc:  # nothing to replay the 304 with: a failed requisite
+                self._log(requisite.url, "requisite-failed", resp.status, str(exc)[:200], None)
+                return Outcome("failed")
             stored = known
         elif 200 <= resp.status < 300:
             stored, ref = self._store(requisite, resp)
@@ -133,9 +141,13 @@ class RequisiteFetcher:
         """Write a 2xx requisite: a response record for new bytes, else a revisit of the stored ones."""
         same = self.rows.by_digest(self.site.key, payload_digest(resp.raw_body))
         if same is not None:
-            ref = self.store.write_exchange(resp, revisit_of=same.ref,
-                                            refers_to=(same.url, _warc_date(same.captured)))
-            return same, ref
+            try:
+                ref = self.store.write_revisit(resp, self.store.read_original(same.ref),
+                                               IDENTICAL_PROFILE)
+                return same, ref
+            except UnreadableRecord as exc:
+                # a revisit of a damaged record would replay nothing: store these bytes whole
+                logger.warning("%s: %s: writing it whole", resp.url, exc)
         ref = self.store.write_exchange(resp)
         captured = resp.fetched_at.isoformat(timespec="seconds")
         with self.catalogue.transaction():
@@ -196,6 +208,3 @@ class RequisiteFetcher:
         if outcome == "requisite-failed":
             logger.warning("%s: requisite %s not archived: %s", self.site.key, url, reason)
 
-
-def _warc_date(iso: str) -> str:
-    return warc_date(datetime.fromisoformat(iso))
