@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -272,6 +273,39 @@ def index_status(where: Settings | Path | str) -> IndexStatus:
     from indexer.status import index_status as read_status
 
     return read_status(_data_dir(where))
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    """Which commit of which index folder is live: it changes with every commit or rebuild."""
+
+    token: str                         # the live folder and its newest table of contents
+    changed: datetime.datetime         # when that commit was written (UTC)
+
+
+TOC = re.compile(r"_\w+_(\d+)\.toc")
+
+
+def index_version(where: Settings | Path | str) -> IndexVersion | None:
+    """Name the live index commit from its files alone (a few stat calls; no engine, no reader).
+
+    None when there is no index. Cheap enough for every request: the web app derives its
+    ETag and Last-Modified from it.
+    """
+    from archive.layout import DataDir
+
+    link = DataDir(_data_dir(where)).index
+    folder = Path(os.path.realpath(link))
+    try:
+        names = [(int(m.group(1)), e.name, e.stat().st_mtime_ns) for e in os.scandir(folder)
+                 if (m := TOC.fullmatch(e.name))]
+    except OSError:                  # no index yet, or a rebuild swapped it meanwhile
+        return None
+    if not names:
+        return None
+    _, name, mtime_ns = max(names)
+    return IndexVersion(f"{folder.name}/{name}/{mtime_ns}",
+                        datetime.datetime.fromtimestamp(mtime_ns / 1e9, datetime.UTC))
 
 
 def _data_dir(where: Settings | Path | str) -> Path:

@@ -12,7 +12,7 @@ from archive.layout import DataDir
 from archive.settings import Settings, load_settings
 from archive.warcstore import WarcStore
 from indexer.interface import SearchIndex, open_index
-from webapp import security
+from webapp import caching, security
 from webapp.i18n import LANGUAGES, NAMES, RTL, choose_language, translate
 
 
@@ -58,6 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         if chosen in LANGUAGES:
             response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
         return response
+
+    caching.install(app)     # after the language is chosen: validators depend on it
 
     @app.teardown_appcontext
     def close_catalogue(_: BaseException | None) -> None:
