@@ -372,6 +372,19 @@ class Catalogue:
         captures = [CaptureRow(r[0], r[1], r[2], RecordRef(r[3], r[4], r[5], r[6])) for r in rows]
         return sorted(captures, key=lambda c: (datetime.fromisoformat(c.captured), c.version))
 
+    def release_count(self) -> int:
+        """Count the releases (not their versions)."""
+        return int(self.db.execute("SELECT COUNT(DISTINCT release_id) FROM cleaned"
+                                   " WHERE is_release = 1").fetchone()[0])
+
+    def release_changes(self, offset: int = 0, limit: int = 50_000) -> list[tuple[str, str]]:
+        """Return (release id, capture time of its latest version) in id order, a page at a time."""
+        rows = self.db.execute(
+            "SELECT c.release_id, MAX(v.captured) FROM cleaned c JOIN versions v"
+            " ON v.document_id = c.document_id AND v.version = c.version WHERE c.is_release = 1"
+            " GROUP BY c.release_id ORDER BY c.release_id LIMIT ? OFFSET ?", (limit, offset))
+        return [(r[0], r[1]) for r in rows]
+
     def count(self, table: str) -> int:
         """Count the rows of a catalogue table."""
         if table not in ("documents", "versions", "urls", "fetches", "runs", "frontier", "cleaned"):

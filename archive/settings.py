@@ -77,6 +77,7 @@ class WebSettings:
     header_timeout: float
     socket_timeout: float
     max_connections: int
+    robots_allow_search: bool
 
 
 @dataclass(frozen=True)

@@ -214,3 +214,20 @@ def test_no_cors_outside_the_api(client: FlaskClient) -> None:
     preflight = client.options("/staff/login", headers={**origin,
                                                         "Access-Control-Request-Method": "POST"})
     assert not any(re.match("access-control-", k, re.I) for k, _ in preflight.headers.items())
+
+
+# ---- rate limits behind a proxy (web.trusted_proxies; see also test_web_hardening) ---------------
+
+def test_without_trusted_proxies_forwarded_for_never_buys_a_new_budget(data_dir: Path) -> None:
+    first, second = (create_app({"DATA_DIR": str(data_dir), **LIFTED, "PAGE_RATE": 0.001,
+                                 "PAGE_BURST": 2.0}).test_client() for _ in range(2))
+    rid = release_id(first)
+    url = f"/api/releases/{rid}"
+
+    def status(client: FlaskClient, forwarded: str) -> int:
+        return client.get(url, environ_base={"REMOTE_ADDR": "127.0.0.9"},
+                          headers={"X-Forwarded-For": forwarded}).status_code
+
+    # the shipped default trusts no proxy, not even loopback; two apps share one bucket
+    assert [status(first, "198.51.100.1"), status(second, "198.51.100.2")] == [200, 200]
+    assert [status(first, "198.51.100.3"), status(second, "198.51.100.4")] == [429, 429]

@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     security.install(app)
 
     from webapp.api import bp as api_bp
+    from webapp.meta import bp as meta_bp
     from webapp.pages import bp as pages_bp
     from webapp.staff import bp as staff_bp
     from webapp.status import bp as status_bp
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(status_bp)
+    app.register_blueprint(meta_bp)
     security.check_base_path(app)
 
     @app.before_request

@@ -33,10 +33,12 @@ from webapp.i18n import LANGUAGES
 CONDITIONAL = frozenset({
     "pages.search_page", "pages.release_page", "pages.changes_page", "pages.original_page",
     "pages.original_raw", "pages.feed", "pages.export", "pages.opensearch",
-    "api.search", "api.release", "api.openapi", "api.docs", "meta.sitemap", "meta.robots"})
+    "api.search", "api.release", "api.openapi", "api.docs",
+    "meta.sitemap", "meta.sitemap_part", "meta.robots"})
 # answers whose words do not depend on the interface language (their errors do)
 LANGUAGE_FREE = frozenset({"static", "pages.original_raw", "pages.opensearch", "api.openapi",
-                           "meta.robots", "meta.sitemap", "meta.favicon", "status.metrics_page"})
+                           "meta.robots", "meta.sitemap", "meta.sitemap_part", "meta.favicon",
+                           "status.metrics_page"})
 NEGOTIATES_TYPE = frozenset({"status.metrics_page"})          # picks its format by Accept
 UNCOMPRESSED_PREFIXES = ("/staff",)
 # compress these too (flask-compress's list has no CSV, JSON Lines or OpenSearch)
