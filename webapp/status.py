@@ -44,7 +44,7 @@ def _start_search_timer() -> None:
 @bp.after_app_request
 def _observe_search(response: Response) -> Response:
     started = g.pop("search_started", None)
-    if started is not None and response.status_code != 429 and request.endpoint:
+    if started is not None and response.status_code not in (304, 429) and request.endpoint:
         metrics.observe_search(current_app, request.endpoint, time.perf_counter() - started)
     return response
 
