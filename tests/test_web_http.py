@@ -49,8 +49,8 @@ def release_id(client: FlaskClient, path: str = "/news/libya-rescue") -> str:
 def cacheable_urls(client: FlaskClient) -> list[str]:
     rid = release_id(client)
     return ["/?q=migrants", f"/release/{rid}", f"/release/{rid}/changes?from=1&to=1",
-            f"/release/{rid}/original", "/api/search?q=migrants", f"/api/releases/{rid}",
-            "/api/openapi.json", "/feed.atom?q=migrants", "/export.csv?q=migrants",
+            f"/release/{rid}/original", f"/archive/{rid}/replay", "/api/search?q=migrants",
+            f"/api/releases/{rid}", "/api/openapi.json", "/feed.atom?q=migrants", "/export.csv?q=migrants",
             "/export.jsonl?q=migrants", "/opensearch.xml"]
 
 
@@ -149,7 +149,8 @@ def test_vary_names_what_chose_the_answer(client: FlaskClient) -> None:
     # chosen by the URL, the language does not depend on the headers
     assert "accept-language" not in vary(client.get("/?lang=fr"))
     assert "cookie" not in vary(client.get("/?lang=fr"))
-    for url in ("/api/openapi.json", "/opensearch.xml", f"/archive/{rid}/raw"):
+    for url in ("/api/openapi.json", "/opensearch.xml", f"/archive/{rid}/raw",
+                f"/archive/{rid}/replay"):
         assert "accept-language" not in vary(client.get(url)), url
     assert "accept" in vary(client.get("/metrics"))
     assert "accept" not in vary(client.get("/"))

@@ -32,11 +32,13 @@ from webapp.i18n import LANGUAGES
 # GET answers that depend only on the request and the archive's state
 CONDITIONAL = frozenset({
     "pages.search_page", "pages.release_page", "pages.changes_page", "pages.original_page",
-    "pages.original_raw", "pages.feed", "pages.export", "pages.opensearch",
+    "pages.original_raw", "pages.original_replay", "pages.replay_file", "pages.replay_document",
+    "pages.feed", "pages.export", "pages.opensearch",
     "api.search", "api.release", "api.openapi", "api.docs",
     "meta.sitemap", "meta.sitemap_part", "meta.robots"})
 # answers whose words do not depend on the interface language (their errors do)
-LANGUAGE_FREE = frozenset({"static", "pages.original_raw", "pages.opensearch", "api.openapi",
+LANGUAGE_FREE = frozenset({"static", "pages.original_raw", "pages.original_replay",
+                           "pages.replay_file", "pages.replay_document", "pages.opensearch", "api.openapi",
                            "meta.robots", "meta.sitemap", "meta.sitemap_part", "meta.favicon",
                            "status.metrics_page"})
 NEGOTIATES_TYPE = frozenset({"status.metrics_page"})          # picks its format by Accept
