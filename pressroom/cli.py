@@ -11,11 +11,11 @@ import click
 from archive.cli import crawl, show_settings, verify
 from archive.cli_cdx import cdx
 from archive.cli_releases import export, extract, import_, projects, reclean
-from archive.cli_wacz import wacz
 from indexer.cli import index, search
 from pressroom.cli_backup import backup, restore
 from pressroom.cli_schedule import schedule
 from pressroom.cli_status import status
+from pressroom.cli_wacz import wacz
 from webapp.cli_users import user
 from webapp.serve import serve
 

@@ -24,9 +24,9 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.catalogue import Catalogue
-from archive.cli_wacz import wacz
 from archive.release import release_id
 from archive.requisite_rows import RequisiteRows
+from pressroom.cli_wacz import wacz
 from tests.capture_history import HISTORY, URL, record_history
 from tests.conftest import SAMPLE_SITE, SampleSite, _start_server, run_cli
 from webapp import create_app
@@ -248,3 +248,28 @@ def test_sample_site_release_package_and_its_timemap(sample_dir: Path, tmp_path:
     client = create_app({"DATA_DIR": str(sample_dir), "TESTING": True}).test_client()
     timemap = client.get(f"/timemap/link/{release.url}").get_data(as_text=True)
     assert timemap.count('memento"; datetime=') == 2      # crawled twice: two mementos
+
+
+@pytest.mark.acceptance
+@pytest.mark.slow
+def test_a_search_chooses_the_releases_with_all_its_words(sample_dir: Path, tmp_path: Path) -> None:
+    indexed = run_cli("index", "--data-dir", str(sample_dir))
+    assert indexed.returncode == 0, indexed.stderr
+    found = run_cli("search", "trafficking", "Libya", "--limit", "100", "--json",
+                    "--data-dir", str(sample_dir))
+    answer = json.loads(found.stdout)
+    assert answer["relaxed"] > 0, "the query must have matches with only some of its words"
+    all_words = {hit["id"] for hit in answer["results"][:answer["total_all"]]}
+    package = tmp_path / "search.wacz"
+    result = run_cli("wacz", str(package), "--query", "trafficking Libya",
+                     "--data-dir", str(sample_dir))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(all_words)} releases" in result.stdout
+    code, output = py_wacz_validate(package)
+    assert code == 0, output
+    catalogue = Catalogue(sample_dir / "catalogue.sqlite", read_only=True)
+    urls = {r.url: r.id for r in catalogue.releases(all_versions=True)}
+    assert {urls[p["url"]] for p in pages_of(package)} == all_words
+    both = run_cli("wacz", str(tmp_path / "x.wacz"), "--site", "x", "--query", "Libya",
+                   "--data-dir", str(sample_dir))
+    assert both.returncode == 2 and "one of them" in both.stderr
