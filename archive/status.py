@@ -22,6 +22,7 @@ from archive.catalogue import Catalogue
 from archive.errors import ArchiveError
 from archive.layout import DataDir
 from archive.settings import Settings
+from archive.status_contacts import DoubtfulContact, doubtful_contacts
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +194,8 @@ class ArchiveStatus:
     scheduler: SchedulerState | None = None
     rejection_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # site -> kind -> n
     rejected: list[Rejected] = field(default_factory=list)  # the latest of each site
+    doubtful_contact_count: int = 0
+    doubtful_contacts: list[DoubtfulContact] = field(default_factory=list)  # the first few
 
     def to_json(self) -> dict[str, Any]:
         """Return the status as JSON-ready data."""
@@ -211,6 +214,8 @@ class ArchiveStatus:
             "coverage": {"months": self.coverage.counts, "undated": self.coverage.undated},
             "rejections": {"counts": self.rejection_counts,
                            "listed": [asdict(r) for r in self.rejected]},
+            "doubtful_contacts": {"count": self.doubtful_contact_count,
+                                  "listed": [asdict(c) for c in self.doubtful_contacts]},
         }
 
 
@@ -255,6 +260,8 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
             status.coverage, status.problem_counts, status.problems = release_figures(
                 db, problem_limit)
             status.rejection_counts, status.rejected = rejections(db, rejected_limit)
+            status.doubtful_contact_count, status.doubtful_contacts = doubtful_contacts(
+                db, problem_limit)
         except sqlite3.Error as exc:
             raise ArchiveError(f"{paths.catalogue}: cannot read the catalogue: {exc}") from exc
         finally:

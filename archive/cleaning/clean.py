@@ -15,7 +15,13 @@ from bs4 import Tag
 
 from archive.capture.links import decode_html
 from archive.capture.urls import absolute_url
-from archive.cleaning.contacts import parse_contacts, region_emails, reveal_cfemails
+from archive.cleaning.contacts import (
+    block_lines,
+    find_contacts_block,
+    parse_contacts,
+    region_emails,
+    reveal_cfemails,
+)
 from archive.cleaning.countries import office_country, read_lead, release_countries
 from archive.cleaning.dates import published_date, updated_date
 from archive.cleaning.extract import (
@@ -274,11 +280,11 @@ def _tags(page: Page, region: Tag, rule: PageRules | None
 def _contacts(page: Page, region: Tag, rule: PageRules | None, lines: list[str],
               vocab: Vocabulary) -> list[Contact]:
     block = select(page, rule.contacts if rule else None)
+    if block is None and not lines:
+        # no rule for this template: a block named after contacts (class="contacts")
+        block = find_contacts_block(page.soup.body or page.soup)
     if block is not None:
-        for br in block.find_all("br"):
-            br.replace_with("\n")
-        lines = [text for text in map(plain_text, block.get_text("\n").split("\n"))
-                 if text.strip()] or lines
+        lines = [line for line in map(plain_text, block_lines(block)) if line.strip()] or lines
     contacts = parse_contacts(lines, vocab.phrase_list("contacts.openers"))
     known = {c.email for c in contacts if c.email}
     for email in region_emails(region):

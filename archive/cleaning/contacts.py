@@ -17,11 +17,19 @@ PHONE_LABEL = re.compile(r"^(tel|tél|tel\.|tél\.|phone|mobile|mob|cell|fax|wha
                          r"teléfono|telefono|móvil|movil|celular|portable)\b\.?\s*:?\s*", re.I)
 EMAIL_LABEL = re.compile(r"^(e-?mail|courriel|correo(?: electrónico)?|البريد(?: الإلكتروني)?)\s*:?\s*",
                          re.I)
-CONTACT_VERB = re.compile(r"^.*?(?:(?<![\w@.+-])(?:contact(?:er|ar|e)?|joindre|comunicarse)(?=[\s:])"
-                          r"(?:\s+(?:with|con|avec|a|à)(?=\s))?|الاتصال\s*ب(?:ـ)?)\s*:?\s*", re.I)
+# "please contact", "veuillez contacter", "póngase en contacto con", "يرجى التواصل مع", at the
+# end of a heading line too
+CONTACT_VERB = re.compile(r"^.*?(?:(?<![\w@.+-])"
+                          r"(?:contact(?:er|ar|e|o)?|joindre|comunicarse|diríjase|dirigirse)(?=[\s:]|$)"
+                          r"(?:\s+(?:with|con|avec|a|à)(?=\s|:|$))?|(?:الاتصال|التواصل)\s*(?:مع|ب(?:ـ)?))"
+                          r"\s*:?\s*", re.I)
 # "Jane Doe at jdoe@example.org or +41 ...": a joining word before an address or a number
 JOINER = re.compile(r"\s+(?:at|à|en|a|on|au|al|or|ou|o|y|and|et)\s+(?=[\w.+-]+@|\+?\d)", re.I)
 CONJUNCTION = re.compile(r"^(?:or|and|ou|et|o|y|و)\s+", re.I)
+# "jdoe@example.org or John Roe": the conjunction after an address starts the next contact
+AFTER_EMAIL = re.compile(r"(@[\w-]+(?:\.[\w-]+)+)\s+(?:or|and|ou|et|o|y|و)\s+", re.I)
+# a line that is only a conjunction between two contacts ("or", "ou", "o")
+BARE_CONJUNCTION = re.compile(r"(?:or|and|ou|et|o|y|و)", re.I)
 
 
 def decode_cfemail(encoded: str) -> str | None:
@@ -71,6 +79,42 @@ def region_emails(region: Tag) -> list[str]:
     return list(found)
 
 
+# words that belong to the sentence or the labels around a contact, never to a name or an office
+PHRASE_WORD = re.compile(r"(?<!\w)(?:please|veuillez|póngase|diríjase|يرجى|e-?mail|courriel|correo|"
+                         r"tel|tél|phone|teléfono|هاتف)(?!\w)", re.I)
+
+BLOCKS = ("p", "li", "div", "dt", "dd", "tr", "ul", "ol", "dl", "section", "address", "table")
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+CONTACTS_CLASS = re.compile("contact", re.I)
+
+
+def block_lines(block: Tag) -> list[str]:
+    """Return the lines of a contacts block: one per paragraph, list item or <br>, headings out.
+
+    Links and spans stay inside their line ("Email: <a>x@y.org</a>" is one line), so that a
+    label, a name and an address written together are read together.
+    """
+    copy = BeautifulSoup(str(block), "html.parser")
+    for heading in copy.find_all(HEADINGS):
+        heading.decompose()
+    for br in copy.find_all("br"):
+        br.replace_with("\n")
+    for element in copy.find_all(BLOCKS):
+        element.insert_before("\n")
+        element.insert_after("\n")
+    return [line for line in (squash(text) for text in copy.get_text().split("\n")) if line]
+
+
+def find_contacts_block(region: Tag) -> Tag | None:
+    """Return the outermost element named after contacts that holds an address, outside asides."""
+    for element in region.find_all(class_=CONTACTS_CLASS):
+        if in_side_region(element):
+            continue
+        if element.find("a", href=re.compile("^mailto:", re.I)) or EMAIL.search(element.get_text()):
+            return element
+    return None
+
+
 def parse_contacts(lines: list[str], openers: list[str]) -> list[Contact]:
     """Read contacts from the lines of a contacts block (or contact paragraphs)."""
     contacts: list[Contact] = []
@@ -93,10 +137,11 @@ def parse_contacts(lines: list[str], openers: list[str]) -> list[Contact]:
 
 
 def _parts(line: str) -> list[str]:
-    line = JOINER.sub(", ", line)
-    separated = line.count(",") + line.count("،") >= 2 or "@" in line
-    pieces = re.split(r"\s*[,;|،؛]\s*|\s+[–—-]\s+", line) if separated else [line]
-    return [CONJUNCTION.sub("", p.strip(" .:")) for p in pieces if p.strip(" .:")]
+    line = AFTER_EMAIL.sub(r"\1, ", JOINER.sub(", ", line))
+    # an office written with a comma ("NMA Libya, Tripoli") is joined again in _add
+    pieces = re.split(r"\s*[,;|،؛]\s*|\s+[–—-]\s+", line)
+    parts = [CONJUNCTION.sub("", p.strip(" .:")) for p in pieces]
+    return [p for p in parts if p and not BARE_CONJUNCTION.fullmatch(p)]
 
 
 def _add(contacts: list[Contact], current: Contact, part: str) -> Contact:
@@ -125,6 +170,9 @@ def _add(contacts: list[Contact], current: Contact, part: str) -> Contact:
         current.name = part
     elif current.office is None:
         current.office = part
+    elif not (current.email or current.phone):
+        # "NMA Libya, Tripoli": an office written with a comma, before the contact's details
+        current.office += ("، " if re.search("[\u0600-\u06ff]", part) else ", ") + part
     return current
 
 
@@ -140,3 +188,32 @@ def _looks_like_name(text: str) -> bool:
 
 def _filled(contact: Contact) -> bool:
     return any((contact.name, contact.email, contact.phone))
+
+
+DOUBTS = ("no-name", "not-a-name", "odd-office", "no-address")
+
+
+def contact_doubts(contact: Contact) -> list[str]:
+    """Say what looks wrong in a contact (DOUBTS), for staff to check; [] when it looks right.
+
+    >>> contact_doubts(Contact(name="Chiara Lombardi", office="or", email="c@example.org"))
+    ['odd-office']
+    >>> contact_doubts(Contact(email="press@example.org"))
+    ['no-name']
+    """
+    doubts = []
+    name, office = contact.name or "", contact.office or ""
+    if not name:
+        doubts.append("no-name")
+    elif not _looks_like_name(name) or _is_phrase(name) or re.search(r"[\d@:,،]", name):
+        doubts.append("not-a-name")
+    if office and (_is_phrase(office) or BARE_CONJUNCTION.fullmatch(office) or "@" in office):
+        doubts.append("odd-office")
+    if name and not (contact.email or contact.phone):
+        doubts.append("no-address")
+    return doubts
+
+
+def _is_phrase(text: str) -> bool:
+    """Tell whether text holds words of the sentence around a contact (a verb, a label)."""
+    return bool(CONTACT_VERB.match(text) or CONJUNCTION.match(text) or PHRASE_WORD.search(text))
