@@ -115,6 +115,13 @@ REQUISITE_TYPES = ("stylesheet", "image", "font", "document")
 
 
 @dataclass(frozen=True)
+class IdentitySettings:
+    name: str
+    logo: str
+    accent: str
+
+
+@dataclass(frozen=True)
 class ArchiveSettings:
     warc_max_bytes: int
     warc_prefix: str
@@ -158,6 +165,7 @@ class Settings:
     schedule: ScheduleSettings
     staff: StaffSettings
     requisites: RequisiteSettings
+    identity: IdentitySettings
     sites: dict[str, SiteConfig]
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -187,10 +195,12 @@ def netloc(url: str) -> str:
     return f"{host}:{port}"
 
 
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+              ".jpeg": "image/jpeg", ".webp": "image/webp"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SECTIONS: dict[str, type] = {"crawl": CrawlSettings, "archive": ArchiveSettings, "web": WebSettings,
                              "index": IndexSettings, "schedule": ScheduleSettings, "staff": StaffSettings,
-                             "requisites": RequisiteSettings}
+                             "requisites": RequisiteSettings, "identity": IdentitySettings}
 SITE_FIELDS = {f.name: f for f in dataclasses.fields(SiteConfig) if f.name != "key"}
 REGEX_LISTS = {"allow", "deny"}
 OPTIONAL_SITE_FIELDS: dict[str, Any] = {"page_rules": {}, "schedule": "", "requisite_hosts": []}
@@ -377,10 +387,18 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
     _check_web(sections["web"], origin)
     requisites: RequisiteSettings = sections["requisites"]
     _check_requisites(requisites, origin)
+    identity: IdentitySettings = sections["identity"]
+    if not re.fullmatch(r"#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}", identity.accent):
+        raise SettingsError(f"{origin('identity.accent')}: identity.accent must be a colour "
+                            "such as #0b5cad")
+    if identity.logo and Path(identity.logo).suffix.lower() not in LOGO_TYPES:
+        raise SettingsError(f"{origin('identity.logo')}: identity.logo must be an image file "
+                            f"({', '.join(LOGO_TYPES)})")
     return Settings(data_dir=data_dir, log_level=level, crawl=crawl,
                     archive=sections["archive"], web=sections["web"], index=sections["index"],
                     schedule=sections["schedule"],
-                    staff=sections["staff"], requisites=requisites, sites=sites, sources=sources)
+                    staff=sections["staff"], requisites=requisites, identity=identity, sites=sites,
+                    sources=sources)
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

@@ -104,6 +104,7 @@ class Hit:
     languages: list[str] = field(default_factory=list)
     captured: str | None = None        # when the release was archived (its date if none found)
     date_source: str | None = None     # where the publication date was found
+    version: int = 1                   # the release's versions so far (more than 1: it changed)
 
     def snippet_text(self) -> str:
         """The snippet as plain text (marks removed, entities decoded)."""

@@ -454,7 +454,7 @@ def _hit(fields: dict[str, Any], score: float) -> Hit:
                countries=fields.get("countries", []), themes=fields.get("themes", []),
                projects=fields.get("projects", []), snippet="", score=score,
                family=fields.get("family", fields["id"]), captured=fields.get("captured"),
-               date_source=fields.get("date_source"))
+               date_source=fields.get("date_source"), version=int(fields.get("version") or 1))
 
 
 # the name this class had before the search seam (tests and scripts use it)

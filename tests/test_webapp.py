@@ -60,22 +60,26 @@ def test_search_page_lists_results_with_facets_and_a_shareable_state(client: Fla
     page = soup(response)
     hits = page.select("ol.hits li.hit")
     assert len(hits) == 2
-    assert {h.get("lang") for h in hits} == {"en", "fr"}
+    assert {h.h3.get("lang") for h in hits} == {"en", "fr"}
     assert page.select_one("input#q")["value"] == "migrants"
     assert page.find("label", attrs={"for": "q"}) is not None
     assert page.select_one("main#main") and page.select_one("aside.facets") and page.find("header")
-    facet_links = {a.get_text(" ", strip=True): a["href"] for a in page.select(".facet a")}
-    libya = next(href for text, href in facet_links.items() if text.startswith("☐ Libya"))
-    assert "country=LY" in libya and "q=migrants" in libya
+    # real checkboxes of the search form, which carries the query with them
+    boxes = {box.find_parent("label").get_text(" ", strip=True): box for box in page.select(".facet input")}
+    libya = next(box for text, box in boxes.items() if text.startswith("Libya"))
+    assert (libya["type"], libya["name"], libya["value"], libya["form"]) == (
+        "checkbox", "country", "LY", "search-form")
+    assert not libya.has_attr("checked") and page.select_one("form#search-form input#q")
     assert page.select_one("mark") is not None
 
 
 def test_two_facets_toggle_and_untoggle(client: FlaskClient) -> None:
     page = soup(client.get("/?country=LY&language=fr"))
-    assert [h.get("lang") for h in page.select("li.hit")] == ["fr"]
-    selected = page.select(".facet a.selected")
-    assert len(selected) == 2
-    off = next(a["href"] for a in selected if "Libya" in a.get_text())
+    assert [h.h3.get("lang") for h in page.select("li.hit")] == ["fr"]
+    assert len(page.select(".facet input[checked]")) == 2
+    chips = page.select("nav.chips a.chip")
+    assert [c["data-facet"] for c in chips] == ["country", "language"]
+    off = next(a["href"] for a in chips if "Libya" in a.get_text())
     assert "country=LY" not in off and "language=fr" in off
     assert len(soup(client.get(off)).select("li.hit")) == 1
 

@@ -8,12 +8,14 @@ from typing import Any
 from flask import Flask, g, request
 
 from archive.catalogue import Catalogue
+from archive.cleaning.vocab import load_vocabulary
 from archive.layout import DataDir
 from archive.settings import Settings, load_settings
 from archive.warcstore import WarcStore
 from indexer.interface import SearchIndex, open_index
 from webapp import caching, security
 from webapp.i18n import LANGUAGES, NAMES, RTL, choose_language, translate
+from webapp.names import Names
 
 
 def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -78,9 +80,20 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     def helpers() -> dict[str, Any]:
         ui = getattr(g, "ui", "en")
         return {"t": lambda key, **values: translate(key, ui, **values), "ui": ui,
-                "rtl": ui in RTL, "languages": NAMES}
+                "rtl": ui in RTL, "languages": NAMES, "names": names(app),
+                "identity": settings.identity}
 
     return app
+
+
+def names(app: Flask) -> Names:
+    """What a person reads for the codes of this request's pages, in its interface language."""
+    if "names" not in g:
+        vocab = app.extensions.get("pressroom_vocab")
+        if vocab is None:
+            vocab = app.extensions["pressroom_vocab"] = load_vocabulary()
+        g.names = Names(getattr(g, "ui", "en"), app.extensions["pressroom_settings"], vocab)
+    return g.names  # type: ignore[no-any-return]
 
 
 def searcher(app: Flask) -> SearchIndex:

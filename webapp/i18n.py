@@ -130,6 +130,41 @@ STRINGS: dict[str, dict[str, str]] = {
     "export": {"en": "Export", "fr": "Exporter", "es": "Exportar", "ar": "تصدير"},
     "coverage": {"en": "What the archive holds", "fr": "Contenu de l'archive", "es": "Qué contiene el archivo",
                  "ar": "محتوى الأرشيف"},
+    # -- names, versions and the look of the search page (issue 12)
+    "updated_badge": {"en": "Updated", "fr": "Mis à jour", "es": "Actualizado", "ar": "محدَّث"},
+    "updated_badge_help": {"en": "This release changed after it was first archived: {versions}",
+                           "fr": "Ce communiqué a changé depuis son premier archivage : {versions}",
+                           "es": "Este comunicado cambió después de su primer archivo: {versions}",
+                           "ar": "تغيّر هذا البيان بعد أرشفته أول مرة: {versions}"},
+    "old_version": {"en": "You are reading version {n}, captured {date}. It is not the current text.",
+                    "fr": "Vous lisez la version {n}, archivée le {date}. Ce n'est pas le texte actuel.",
+                    "es": "Está leyendo la versión {n}, archivada el {date}. No es el texto actual.",
+                    "ar": "أنت تقرأ النسخة {n} المؤرشفة في {date}، وهي ليست النص الحالي."},
+    "current_version": {"en": "Read the current version ({n}, captured {date})",
+                        "fr": "Lire la version actuelle ({n}, archivée le {date})",
+                        "es": "Leer la versión actual ({n}, archivada el {date})",
+                        "ar": "اقرأ النسخة الحالية ({n}، المؤرشفة في {date})"},
+    "diff_removed": {"en": "removed", "fr": "supprimé", "es": "eliminado", "ar": "محذوف"},
+    "diff_added": {"en": "added", "fr": "ajouté", "es": "añadido", "ar": "مضاف"},
+    "language": {"en": "Language", "fr": "Langue", "es": "Idioma", "ar": "اللغة"},
+    "site": {"en": "Published by", "fr": "Publié par", "es": "Publicado por", "ar": "الناشر"},
+    "active_filters": {"en": "Active filters", "fr": "Filtres actifs", "es": "Filtros activos",
+                       "ar": "عوامل التصفية النشطة"},
+    "remove_filter": {"en": "Remove filter {name}: {label}", "fr": "Retirer le filtre {name} : {label}",
+                      "es": "Quitar el filtro {name}: {label}", "ar": "إزالة عامل التصفية {name}: {label}"},
+    "empty_because": {"en": "No release matches with these filters. Remove one:",
+                      "fr": "Aucun communiqué ne correspond avec ces filtres. Retirez-en un :",
+                      "es": "Ningún comunicado coincide con estos filtros. Quite uno:",
+                      "ar": "لا توجد بيانات مطابقة مع عوامل التصفية هذه. أزل أحدها:"},
+    "without_filter": {"en": "without {name}: {label}", "fr": "sans {name} : {label}",
+                       "es": "sin {name}: {label}", "ar": "دون {name}: {label}"},
+    "show_more": {"en": "Show {n} more", "fr": "Afficher {n} de plus", "es": "Mostrar {n} más",
+                  "ar": "عرض {n} أخرى"},
+    "apply_filters": {"en": "Apply filters", "fr": "Appliquer les filtres", "es": "Aplicar los filtros",
+                      "ar": "تطبيق عوامل التصفية"},
+    "filters_toggle": {"en": "Filters", "fr": "Filtres", "es": "Filtros", "ar": "عوامل التصفية"},
+    "histogram_title": {"en": "Matching releases per year", "fr": "Communiqués trouvés par année",
+                        "es": "Comunicados encontrados por año", "ar": "البيانات المطابقة حسب السنة"},
     # -- status page and coverage (webapp/status.py) --
     "status_title": {"en": "Archive status", "fr": "État de l'archive", "es": "Estado del archivo", "ar": "حالة الأرشيف"},
     "status_link": {"en": "Archive status and coverage", "fr": "État et couverture de l'archive", "es": "Estado y cobertura del archivo", "ar": "حالة الأرشيف وتغطيته"},
@@ -307,6 +342,32 @@ STRINGS: dict[str, dict[str, str]] = {
     "state_running": {"en": "running", "fr": "en cours", "es": "en curso", "ar": "قيد التنفيذ"},
     "state_done": {"en": "done", "fr": "terminée", "es": "terminado", "ar": "تمت"},
     "state_failed": {"en": "failed", "fr": "échouée", "es": "fallido", "ar": "فشلت"},
+}
+
+
+# Counts with their noun, by CLDR plural form (babel's Locale.plural_form): Arabic has six.
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "releases": {
+        "en": {"one": "{n} release", "other": "{n} releases"},
+        "fr": {"one": "{n} communiqué", "other": "{n} communiqués"},
+        "es": {"one": "{n} comunicado", "other": "{n} comunicados"},
+        "ar": {"zero": "لا بيانات", "one": "بيان واحد", "two": "بيانان", "few": "{n} بيانات",
+               "many": "{n} بيانًا", "other": "{n} بيان"},
+    },
+    "more_releases": {
+        "en": {"one": "{n} more", "other": "{n} more"},
+        "fr": {"one": "{n} de plus", "other": "{n} de plus"},
+        "es": {"one": "{n} más", "other": "{n} más"},
+        "ar": {"zero": "لا مزيد", "one": "بيان آخر", "two": "بيانان آخران", "few": "{n} بيانات أخرى",
+               "many": "{n} بيانًا آخر", "other": "{n} بيان آخر"},
+    },
+    "versions": {
+        "en": {"one": "{n} version", "other": "{n} versions"},
+        "fr": {"one": "{n} version", "other": "{n} versions"},
+        "es": {"one": "{n} versión", "other": "{n} versiones"},
+        "ar": {"zero": "لا نسخ", "one": "نسخة واحدة", "two": "نسختان", "few": "{n} نسخ",
+               "many": "{n} نسخة", "other": "{n} نسخة"},
+    },
 }
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 import html
 import re
+from functools import partial
 from typing import Any
 
 import nh3
@@ -14,12 +15,14 @@ from werkzeug.datastructures import MultiDict
 from archive.release import ReleaseVersion, release_id
 from indexer.errors import IndexMissing, IndexVersionError, QueryError
 from indexer.interface import FACETS, SearchPage, SearchRequest
-from webapp import catalogue, searcher, security
+from webapp import catalogue, names, searcher, security
 from webapp.citation import apa, chicago, citation_meta, cited, json_ld, organisation
-from webapp.links import search_args, set_url, toggle_url
+from webapp.diff import paragraph_changes, word_changes
+from webapp.i18n import translate
+from webapp.links import search_args, set_url
+from webapp.search_view import chip_args, chips, facet_view, year_bars
 
 bp = Blueprint("pages", __name__)
-FACET_SHOWN = 12
 
 
 def request_from(args: MultiDict[str, str], ui: str, page_size: int = 10) -> SearchRequest:
@@ -70,12 +73,19 @@ def search_page() -> Any:
     # the releases with all the words come first; those with some of them after, apart
     start = (result.page - 1) * search.page_size
     split = max(0, min(len(result.results), (result.total_all or 0) - start))
-    facets = _facet_view(path, args, result)
+    t = partial(translate, language=g.ui)
+    shown_names = names(current_app)
+    facets = facet_view(path, args, result, shown_names)
+    active = chips(path, args, facets, t, shown_names)
+    if not result.results and not error:
+        for chip in active:     # what each filter costs: the count without it
+            chip["without"] = _count(chip_args(chip))
     for hit in result.results:
         hit.snippet = clean_snippet(hit.snippet)
     pages = _pager(path, args, result, search.page_size)
     html = render_template(
         "search.html", result=result, search=search, facets=facets, pages=pages, error=error,
+        chips=active, histogram=year_bars(path, args, result, shown_names, t),
         all_hits=result.results[:split], some_hits=result.results[split:],
         some_start=start + split + 1,
         corrected_url=set_url(path, args, q=result.corrected, page=None) if result.corrected else None,
@@ -86,23 +96,17 @@ def search_page() -> Any:
         export_urls={f: set_url(url_for("pages.export", fmt=f), args, page=None) for f in ("csv", "jsonl")},
         ui_urls={lang: set_url(path, args, lang=lang) for lang in ("en", "fr", "es", "ar")},
         hidden=[(k, v) for k, v in search_args(args).items(multi=True)
-                if k not in ("q", "page", "from", "to", "sort")])
+                if k not in ("q", "page", "from", "to", "sort", *FACETS)])
     return Response(html, status=400 if error else 200)
 
 
-def _facet_view(path: str, args: MultiDict[str, str], result: SearchPage) -> list[dict[str, Any]]:
-    view = []
-    for facet in FACETS:
-        chosen = set(args.getlist(facet))
-        values = result.facets.get(facet, [])
-        shown = [v for v in values if v["value"] in chosen] + \
-                [v for v in values if v["value"] not in chosen][:FACET_SHOWN]
-        for value in chosen - {v["value"] for v in values}:
-            shown.insert(0, {"value": value, "label": value, "count": 0})
-        view.append({"name": facet, "values": [
-            {**v, "selected": v["value"] in chosen, "url": toggle_url(path, args, facet, v["value"])}
-            for v in shown]})
-    return [f for f in view if f["values"]]
+def _count(args: MultiDict[str, str]) -> int | None:
+    """How many releases a search finds (None when it cannot run)."""
+    try:
+        search = dataclasses.replace(request_from(args, g.ui), page=1, page_size=1, snippets=False)
+        return searcher(current_app).search(search).total
+    except (QueryError, IndexMissing, IndexVersionError):
+        return None
 
 
 def _pager(path: str, args: MultiDict[str, str], result: SearchPage, size: int) -> dict[str, Any]:
@@ -140,29 +144,23 @@ def release_page(rid: str) -> Any:
         translations=translations, related=related, permalink=permalink,
         apa=apa(reference, g.ui), chicago=chicago(reference, g.ui),
         json_ld=json_ld(release, org, permalink), citation_meta=citation_meta(release, org, permalink),
-        latest=versions[-1].number)
+        latest=versions[-1].number, latest_captured=versions[-1].archived.captured)
 
 
 @bp.route("/release/<rid>/changes")
 def changes_page(rid: str) -> Any:
-    """What changed between two versions of a release, paragraph by paragraph."""
+    """What changed between two versions of a release, word by word, with both capture dates."""
     security.limit(current_app, "page")
-    versions = {v.number: v.release for v in catalogue(current_app).release_versions(rid)}
+    versions = {v.number: v for v in catalogue(current_app).release_versions(rid)}
     try:
         old, new = versions[int(request.args["from"])], versions[int(request.args["to"])]
     except (KeyError, ValueError):
         abort(404)
-    before, after = old.paragraphs, new.paragraphs
-    rows: list[dict[str, Any]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
-        if tag == "equal":
-            rows += [{"kind": "same", "text": p} for p in before[i1:i2]]
-        else:
-            rows += [{"kind": "removed", "text": p} for p in before[i1:i2]]
-            rows += [{"kind": "added", "text": p} for p in after[j1:j2]]
-    title_changed = old.title != new.title
-    return render_template("changes.html", old=old, new=new, rows=rows, title_changed=title_changed,
-                           release=new)
+    title = word_changes(old.release.title, new.release.title) \
+        if old.release.title != new.release.title else None
+    return render_template("changes.html", old=old.release, new=new.release, old_archived=old.archived,
+                           new_archived=new.archived, release=new.release, title_pieces=title,
+                           rows=paragraph_changes(old.release.paragraphs, new.release.paragraphs))
 
 
 @bp.route("/release/<rid>/original")
@@ -195,4 +193,4 @@ def _chosen_version(rid: str) -> tuple[list[ReleaseVersion], ReleaseVersion]:
 
 
 # these register their routes on bp
-from webapp import feeds, memento, replay_views  # noqa: E402,F401
+from webapp import feeds, identity, memento, replay_views  # noqa: E402,F401
