@@ -147,7 +147,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "diff_removed": {"en": "removed", "fr": "supprimé", "es": "eliminado", "ar": "محذوف"},
     "diff_added": {"en": "added", "fr": "ajouté", "es": "añadido", "ar": "مضاف"},
     "language": {"en": "Language", "fr": "Langue", "es": "Idioma", "ar": "اللغة"},
-    "site": {"en": "Published by", "fr": "Publié par", "es": "Publicado por", "ar": "الناشر"},
+    "site": {"en": "Publisher", "fr": "Éditeur", "es": "Editor", "ar": "الناشر"},
     "active_filters": {"en": "Active filters", "fr": "Filtres actifs", "es": "Filtros activos",
                        "ar": "عوامل التصفية النشطة"},
     "remove_filter": {"en": "Remove filter {name}: {label}", "fr": "Retirer le filtre {name} : {label}",
