@@ -156,7 +156,8 @@ def test_the_api_page_speaks_the_interface_language(client: FlaskClient) -> None
 
 def filled(rule: Any, rid: str) -> str | None:
     """A URL for a GET rule, its arguments filled with real values (None: not a page)."""
-    values = {"rid": rid, "fmt": "csv", "number": 1, "filename": "style.css", "f": 1, "doc": 1}
+    values = {"rid": rid, "fmt": "csv", "number": 1, "filename": "style.css", "f": 1, "doc": 1,
+              "ts": 20240101000000, "url": "https://news.example.org/news/x"}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: teach this test a value for {missing}"
     url: str = rule.build({k: values[k] for k in rule.arguments})[1]
