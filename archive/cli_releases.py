@@ -19,7 +19,7 @@ from archive.cleaning.textnorm import plain_text
 from archive.cleaning.vocab import load_vocabulary
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
-from archive.export import ColumnError, columns_from, csv_lines
+from archive.export import NAME_COLUMNS, ColumnError, columns_from, csv_lines, with_names
 from archive.layout import DataDir, open_archive
 from archive.lock import RunLock
 from archive.payload import DEFAULT_MAX_PAYLOAD, gunzip
@@ -126,7 +126,7 @@ def export(fmt: str, output: str | None, all_versions: bool, site: str | None, c
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:
-        chosen = columns_from(columns, known=FIELDS)
+        chosen = columns_from(columns, known=(*FIELDS, *NAME_COLUMNS))
     except ColumnError as exc:
         raise click.BadParameter(str(exc), param_hint="--columns") from None
     catalogue = _catalogue(settings.data_dir)
@@ -139,7 +139,8 @@ def export(fmt: str, output: str | None, all_versions: bool, site: str | None, c
             for release in releases:
                 out.write(json.dumps(release, ensure_ascii=False) + "\n")
         else:
-            for piece in csv_lines(releases, chosen):
+            vocab = load_vocabulary()
+            for piece in csv_lines((with_names(r, vocab) for r in releases), chosen):
                 out.write(piece)
     finally:
         if output:

@@ -12,6 +12,9 @@ import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+
+from archive.cleaning.vocab import Vocabulary
 from archive.errors import ArchiveError
 from archive.release import FIELDS
 
@@ -21,9 +24,12 @@ BOM = "\ufeff"
 # return too, as some spreadsheets drop them before looking
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # the default columns: every field but the lossless-only ones (content hash, translations)
-CSV_COLUMNS = ("id", "url", "site", "site_name", "language", "title", "published", "date_source",
-               "updated", "captured", "dateline", "countries", "projects", "themes", "donors",
-               "contacts", "body", "version")
+CSV_COLUMNS = ("id", "url", "site", "site_name", "language", "language_name", "title",
+               "published", "date_source", "updated", "captured", "dateline", "countries",
+               "country_names", "projects", "themes", "theme_names", "donors", "contacts", "body",
+               "version")
+# what a person reads beside the codes: filled by `with_names` in the reader's language
+NAME_COLUMNS = ("language_name", "country_names", "theme_names")
 
 
 class ColumnError(ArchiveError):
@@ -66,7 +72,36 @@ def _item(value: Any) -> str:
     return ", ".join(str(v) for v in value.values() if v)               # a contact
 
 
-def columns_from(spec: str | None, known: Sequence[str] = (*FIELDS, "permalink"),
+def with_names(record: Mapping[str, Any], vocab: Vocabulary, language: str = "en") -> dict[str, Any]:
+    """Add the names of a record's codes in `language`: its language in itself ("Français"),
+    countries as CLDR names, themes as the vocabulary's labels.
+
+    >>> from archive.cleaning.vocab import load_vocabulary
+    >>> named = with_names({"language": "fr", "countries": ["LY", "XK"]}, load_vocabulary(), "es")
+    >>> named["language_name"], named["country_names"]
+    ('Français', ['Libia', 'Kosovo'])
+    """
+    locale = _locale(language)
+    code = str(record.get("language") or "")
+    try:
+        own_name = Locale.parse(code).get_display_name(code) if code else None
+    except (UnknownLocaleError, ValueError, TypeError):
+        own_name = None
+    countries = [str(locale.territories.get(c, c)) for c in record.get("countries") or []]
+    themes = [vocab.theme_label(t, language) if t in vocab.themes else t
+              for t in record.get("themes") or []]
+    return {**record, "language_name": (own_name[:1].upper() + own_name[1:]) if own_name else
+            record.get("language"), "country_names": countries, "theme_names": themes}
+
+
+def _locale(code: str) -> Locale:
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse("en")
+
+
+def columns_from(spec: str | None, known: Sequence[str] = (*FIELDS, *NAME_COLUMNS, "permalink"),
                  default: Sequence[str] = CSV_COLUMNS) -> list[str]:
     """Read a comma-separated column list ("id,title,body"); empty means the default set.
 

@@ -107,3 +107,19 @@ def test_cli_csv_columns(data_dir: Path, tmp_path: Path) -> None:
     bad = CliRunner().invoke(cli_releases.export, ["--format", "csv", "--columns", "permalink",
                                                    "--data-dir", str(data_dir)])
     assert bad.exit_code != 0 and "unknown column 'permalink'" in bad.output
+
+
+def test_csv_names_the_codes_in_the_readers_language(client: FlaskClient, data_dir: Path,
+                                                     tmp_path: Path) -> None:
+    french = {row["language"]: row for row in rows_of(client.get("/export.csv?q=migrants&lang=fr").data)}
+    assert french["en"]["countries"] == "LY" and french["en"]["country_names"] == "Libye"
+    assert french["fr"]["language_name"] == "Français" and french["en"]["language_name"] == "English"
+    assert french["en"]["theme_names"] and french["en"]["theme_names"] != french["en"]["themes"]
+    out = tmp_path / "named.csv"
+    result = CliRunner().invoke(cli_releases.export, ["--format", "csv", "--columns",
+                                                      "url,country_names,language_name", "-o",
+                                                      str(out), "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    by_url = {row["url"]: row for row in rows_of(out.read_bytes())}
+    libya = next(row for url, row in by_url.items() if url.endswith("/news/libya-rescue"))
+    assert libya["country_names"] == "Libya" and libya["language_name"] == "English"

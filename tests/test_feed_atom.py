@@ -162,3 +162,10 @@ def test_the_search_page_links_a_follow_page_that_names_the_feed(data_dir: Path)
     assert "lector de fuentes" in html and html.count("<h1") == 1
     assert re.search(r'<input id="feed-address" readonly value="http://localhost/feed.atom\?q=Libya', html)
     assert re.search(r'<link rel="alternate" type="application/atom\+xml"', html)
+
+
+def test_categories_carry_names_for_people_beside_their_codes(data_dir: Path) -> None:
+    root = feed(client_for(data_dir), "/feed.atom?q=Libya&lang=es")
+    labels = {c.get("term"): c.get("label") for c in root.iter(A + "category")}
+    assert labels["LY"] == "Libia"
+    assert all(labels.values()), "every category names its code"

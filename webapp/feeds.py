@@ -14,10 +14,10 @@ from xml.sax.saxutils import escape, quoteattr
 from flask import Response, current_app, g, render_template, request, stream_with_context, url_for
 from werkzeug.datastructures import MultiDict
 
-from archive.export import CSV_COLUMNS, ColumnError, columns_from, csv_lines
+from archive.export import CSV_COLUMNS, ColumnError, columns_from, csv_lines, with_names
 from archive.release import Release
 from indexer.interface import Hit
-from webapp import catalogue, searcher, security
+from webapp import catalogue, names, searcher, security
 from webapp.citation import organisation
 from webapp.links import set_url
 from webapp.pages import _http_error, bp, request_from, run_search
@@ -106,7 +106,10 @@ def _entry(hit: Hit) -> tuple[str, str]:
     link = url_for("pages.release_page", rid=hit.id, _external=True)
     published = f"<published>{_timestamp(hit.published)}</published>" if hit.published else ""
     author = f"<author><name>{xml_text(org)}</name></author>" if org else ""
-    categories = "".join(f"<category term={xml_attr(t)}/>" for t in [*hit.countries, *hit.themes])
+    named = names(current_app)
+    labels = [(c, named.country(c)) for c in hit.countries] + [(t, named.theme(t)) for t in hit.themes]
+    categories = "".join(f"<category term={xml_attr(term)} label={xml_attr(label)}/>"
+                         for term, label in labels)
     return when, (
         f"<entry xml:lang={xml_attr(hit.language)}><title>{xml_text(hit.title)}</title>"
         f"<id>{xml_text(_entry_id(hit.id))}</id>"
@@ -214,7 +217,7 @@ def _full_record(hit: Hit) -> dict[str, Any]:
     versions = catalogue(current_app).release_versions(hit.id)
     stored: dict[str, Any] = versions[-1].release.to_json() if versions else {}
     plain: dict[str, Any] = plain_data(stored)
-    return plain | _record(hit)
+    return with_names(plain | _record(hit), names(current_app).vocab, g.ui)
 
 
 @bp.route("/opensearch.xml")

@@ -47,6 +47,11 @@ class Names:
         self._vocab = vocab
         self._locale = _locale(ui) or Locale.parse("en")
 
+    @property
+    def vocab(self) -> Vocabulary:
+        """The vocabulary the theme labels come from."""
+        return self._vocab
+
     def country(self, code: str) -> str:
         """Name a country (ISO code) in the interface language."""
         return str(self._locale.territories.get(code, code))
