@@ -168,7 +168,17 @@ def description() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "results", "content": {"application/json": {"schema": {
                         "type": "object", "properties": {
-                            "total": {"type": "integer"}, "page": {"type": "integer"},
+                            "total": {"type": "integer", "description": "total_all + relaxed"},
+                            "total_all": {"type": "integer",
+                                          "description": "releases with all the words, listed first"},
+                            "relaxed": {"type": "integer", "description":
+                                        "more releases with some of the words, listed after them"},
+                            "corrected": {"type": "string", "description":
+                                          "the spelling-corrected query answered, when nothing "
+                                          "matched as typed"},
+                            "notes": {"type": "array", "items": {"type": "string"}, "description":
+                                      "how filter values were read (country:Lybia as LY)"},
+                            "page": {"type": "integer"},
                             "results": {"type": "array", "items": hit},
                             "facets": {"type": "object", "additionalProperties": {
                                 "type": "array", "items": facet_value}}}}}}},
