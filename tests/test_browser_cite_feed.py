@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PressroomServer
 from tests.test_browser import ARTIFACTS, browser  # noqa: F401  (the shared chromium fixture)
@@ -41,7 +42,7 @@ def test_copy_puts_each_citation_on_the_clipboard(browser: Any, server: str) -> 
             button = page.locator(f"button.copy[data-target=cite-{style}]")
             assert button.is_visible()
             button.click()
-            page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
+            expect(page.locator(".copy-status")).not_to_have_text("")
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied == page.inner_text(f"#cite-{style}") and "Press release" in copied
         assert page.inner_text(".copy-status") == "Copied"
@@ -83,7 +84,7 @@ def test_the_feed_link_opens_a_page_that_says_how_to_follow_it(browser: Any, ser
         assert address is not None and "/feed.atom?q=Libya" in address
         assert page.locator("ol.feed-entries li").count() == 2
         page.click("button.copy[data-target=feed-address]")
-        page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
+        expect(page.locator(".copy-status")).not_to_have_text("")
         assert page.evaluate("navigator.clipboard.readText()") == address
         feed = page.request.get(address)   # the address is the feed itself, for a reader
         assert feed.headers["content-type"].startswith("application/atom+xml")
