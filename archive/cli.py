@@ -14,7 +14,7 @@ from archive.capture.runs import SiteResult, crawl_sites
 from archive.cli_common import common_options, lower_priority, settings_from
 from archive.cli_releases import clean_archive, report_cleaning
 from archive.errors import ArchiveError
-from archive.layout import DataDir, open_archive
+from archive.layout import open_archive, open_catalogue
 from archive.settings import Settings, SiteConfig, adhoc_site
 from archive.verify import verify_archive
 
@@ -139,8 +139,10 @@ def verify(config_file: str | None, data_dir: str | None, log_level: str | None)
     """Check the archive: every WARC record readable with its digests, every catalogue row
     pointing at a record of the right length. Exits 1 when anything is wrong."""
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
-    if not DataDir(settings.data_dir).catalogue.exists():
-        raise click.ClickException(f"no archive in {settings.data_dir}")
+    try:
+        open_catalogue(settings).close()
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
     with open_archive(settings) as (catalogue, store):
         report = verify_archive(catalogue, store)
     for problem in report.problems[:50]:

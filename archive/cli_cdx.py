@@ -25,7 +25,7 @@ def cdx(output: Path | None, config_file: str | None, data_dir: str | None,
     (`.open`) are left out until it closes them.
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
-    directory = DataDir(settings.data_dir).warc
+    directory = DataDir.of(settings).warc
     if not directory.is_dir():
         raise click.ClickException(f"no WARC folder at {directory}: nothing archived yet")
     if output is None:

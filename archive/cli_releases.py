@@ -20,7 +20,7 @@ from archive.cleaning.vocab import load_vocabulary
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
 from archive.export import NAME_COLUMNS, ColumnError, columns_from, csv_lines, with_names
-from archive.layout import DataDir, open_archive
+from archive.layout import open_archive, open_catalogue
 from archive.lock import RunLock
 from archive.payload import DEFAULT_MAX_PAYLOAD, gunzip
 from archive.release import FIELDS
@@ -129,7 +129,7 @@ def export(fmt: str, output: str | None, all_versions: bool, site: str | None, c
         chosen = columns_from(columns, known=(*FIELDS, *NAME_COLUMNS))
     except ColumnError as exc:
         raise click.BadParameter(str(exc), param_hint="--columns") from None
-    catalogue = _catalogue(settings.data_dir)
+    catalogue = _catalogue(settings)
     out: IO[str] = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     try:
         # releases cleaned before text fields were made text only may still carry markup
@@ -169,7 +169,7 @@ def projects(as_json: bool, config_file: str | None, data_dir: str | None,
     known = {p.acronym for p in vocab.projects}
     counts: Counter[tuple[str, str]] = Counter()
     sites: dict[tuple[str, str], set[str]] = {}
-    for release in _catalogue(settings.data_dir).releases():
+    for release in _catalogue(settings).releases():
         for project in release.projects:
             key = (project.get("acronym", ""), project.get("name", ""))
             counts[key] += 1
@@ -186,11 +186,11 @@ def projects(as_json: bool, config_file: str | None, data_dir: str | None,
         click.echo(f"{row['releases']:6d}  {row['acronym']:<12} {row['name']}{flag}")
 
 
-def _catalogue(data_dir: Path) -> Catalogue:
-    path = DataDir(data_dir).catalogue
-    if not path.exists():
-        raise click.ClickException(f"no archive in {data_dir}: run pressroom crawl first")
-    return Catalogue(path)
+def _catalogue(settings: Settings) -> Catalogue:
+    try:
+        return open_catalogue(settings)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("import")

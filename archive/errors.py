@@ -35,3 +35,9 @@ class RefusedURL(FetchError):
 
 class CatalogueError(ArchiveError):
     """The catalogue is unreadable or inconsistent with the WARC files."""
+
+
+class NoArchive(CatalogueError):
+    """A command that reads the archive found none: nothing was crawled or imported yet."""
+
+    status = 503

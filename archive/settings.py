@@ -125,6 +125,8 @@ class IdentitySettings:
 class ArchiveSettings:
     warc_max_bytes: int
     warc_prefix: str
+    database: str
+    warc_dir: str
 
 
 @dataclass(frozen=True)
@@ -385,6 +387,7 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
     if index.memory_mb < 16:
         raise SettingsError(f"{origin('index.memory_mb')}: index.memory_mb must be at least 16")
     _check_web(sections["web"], origin)
+    _check_archive(sections["archive"], origin)
     requisites: RequisiteSettings = sections["requisites"]
     _check_requisites(requisites, origin)
     identity: IdentitySettings = sections["identity"]
@@ -399,6 +402,20 @@ def _build(raw: dict[str, Any], sources: dict[str, str]) -> Settings:
                     schedule=sections["schedule"],
                     staff=sections["staff"], requisites=requisites, identity=identity, sites=sites,
                     sources=sources)
+
+
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+def _check_archive(archive: ArchiveSettings, origin: Any) -> None:
+    scheme = archive.database.split(":", 1)[0] if "://" in archive.database else ""
+    if archive.database and scheme not in DATABASE_SCHEMES:
+        raise SettingsError(f"{origin('archive.database')}: archive.database must be empty (SQLite "
+                            "files in the data directory), sqlite:///PATH or postgresql://USER@HOST"
+                            f"/NAME, not {archive.database!r}")
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", archive.warc_prefix):
+        raise SettingsError(f"{origin('archive.warc_prefix')}: archive.warc_prefix may hold only "
+                            "letters, digits, '.', '_' and '-'")
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

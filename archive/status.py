@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import sqlite3
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalogue import Catalogue
+from archive.database import Database, DatabaseError
 from archive.errors import ArchiveError
 from archive.layout import DataDir
 from archive.settings import Settings
@@ -238,13 +238,14 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
                   ) -> ArchiveStatus:
     """Read the data directory's catalogue and files into an ArchiveStatus (never writes)."""
     now = now or datetime.now(UTC)
-    paths = DataDir(settings.data_dir)
+    paths = DataDir.of(settings)
     warc_files, warc_bytes = _folder_size(paths.warc)
     catalogue_bytes = sum(_size(paths.catalogue.with_name(paths.catalogue.name + suffix))
                           for suffix in ("", "-wal"))
     next_runs, note = scheduled_runs(settings, now)
     scheduler = scheduler_state(settings, now)
-    status = ArchiveStatus(generated=now, exists=paths.catalogue.exists(), sites=[],
+    status = ArchiveStatus(generated=now, exists=paths.shared_database or paths.catalogue.exists(),
+                           sites=[],
                            warc_files=warc_files, warc_bytes=warc_bytes,
                            catalogue_bytes=catalogue_bytes, releases=0,
                            problem_counts=dict.fromkeys(PROBLEM_KINDS, 0), problems=[],
@@ -252,7 +253,7 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
                            scheduler=scheduler)
     runs: dict[str, list[RunSummary]] = {}
     if status.exists:
-        catalogue = Catalogue(paths.catalogue, read_only=True)
+        catalogue = Catalogue(paths.catalogue_url, read_only=True)
         try:
             db = catalogue.db
             runs = recent_runs_by_site(db, recent_runs, now)
@@ -262,8 +263,9 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
             status.rejection_counts, status.rejected = rejections(db, rejected_limit)
             status.doubtful_contact_count, status.doubtful_contacts = doubtful_contacts(
                 db, problem_limit)
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"{paths.catalogue}: cannot read the catalogue: {exc}") from exc
+        except DatabaseError as exc:
+            raise ArchiveError(f"{catalogue.url if paths.shared_database else paths.catalogue}: "
+                               f"cannot read the catalogue: {exc}") from exc
         finally:
             catalogue.close()
     status.releases = sum(status.coverage.undated.values()) + status.coverage.total()
@@ -323,11 +325,11 @@ def scheduler_state(settings: Settings, now: datetime) -> SchedulerState | None:
                           heartbeat=heartbeat if isinstance(heartbeat, str) else None, alive=alive)
 
 
-def recent_runs_by_site(db: sqlite3.Connection, limit: int, now: datetime) -> dict[str, list[RunSummary]]:
+def recent_runs_by_site(db: Database, limit: int, now: datetime) -> dict[str, list[RunSummary]]:
     """Return the latest `limit` runs of every site, newest first."""
     rows = db.execute(
         "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY site ORDER BY id DESC) AS rank"
-        " FROM runs) WHERE rank <= ? ORDER BY site, id DESC", (limit,)).fetchall()
+        " FROM runs) ranked WHERE rank <= :limit ORDER BY site, id DESC", {"limit": limit}).mappings().all()
     live = _live_counts(db, [r["id"] for r in rows if r["stats"] is None])
     runs: dict[str, list[RunSummary]] = {}
     for row in rows:
@@ -335,7 +337,7 @@ def recent_runs_by_site(db: sqlite3.Connection, limit: int, now: datetime) -> di
     return runs
 
 
-def _run(row: sqlite3.Row, live: dict[str, Any] | None, now: datetime) -> RunSummary:
+def _run(row: Any, live: dict[str, Any] | None, now: datetime) -> RunSummary:
     stats: dict[str, Any] = json.loads(row["stats"]) if row["stats"] else (live or {})
     started = datetime.fromisoformat(row["started"])
     end = datetime.fromisoformat(row["finished"]) if row["finished"] else (
@@ -349,14 +351,14 @@ def _run(row: sqlite3.Row, live: dict[str, Any] | None, now: datetime) -> RunSum
         skipped_robots=int(stats.get("skipped_robots", 0)), live=row["stats"] is None)
 
 
-def _live_counts(db: sqlite3.Connection, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+def _live_counts(db: Database, run_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Count the fetch log of runs without stored counters (uses the fetches_run index)."""
     counts: dict[int, dict[str, Any]] = {}
     for run_id in run_ids:
         stats: dict[str, Any] = {"fetched": 0, "failed": {}}
         for outcome, reason, n, answered in db.execute(
                 "SELECT outcome, reason, COUNT(*), SUM(http_status IS NOT NULL) FROM fetches"
-                " WHERE run_id = ? GROUP BY outcome, reason", (run_id,)):
+                " WHERE run_id = :run_id GROUP BY outcome, reason", {"run_id": run_id}):
             stats["fetched"] += int(answered or 0)
             if outcome == "failed":
                 stats["failed"][reason or "unknown"] = stats["failed"].get(reason or "unknown", 0) + n
@@ -366,7 +368,7 @@ def _live_counts(db: sqlite3.Connection, run_ids: list[int]) -> dict[int, dict[s
     return counts
 
 
-def run_totals(db: sqlite3.Connection) -> RunTotals:
+def run_totals(db: Database) -> RunTotals:
     """Sum the counters of every run by site (stored runs from their stats, the others live)."""
     totals = RunTotals()
     for site, state, n in db.execute("SELECT site, state, COUNT(*) FROM runs GROUP BY site, state"):
@@ -399,7 +401,7 @@ def run_totals(db: sqlite3.Connection) -> RunTotals:
     return totals
 
 
-def release_figures(db: sqlite3.Connection, limit: int) -> tuple[Coverage, dict[str, int], list[Problem]]:
+def release_figures(db: Database, limit: int) -> tuple[Coverage, dict[str, int], list[Problem]]:
     """Count releases by site, language and month and the problems of each kind, and list up to
     `limit` releases of each problem kind, in one pass over the releases."""
     sums = ", ".join(f"SUM({PROBLEM_WHERE[k]})" for k in PROBLEM_KINDS)
@@ -421,7 +423,7 @@ def release_figures(db: sqlite3.Connection, limit: int) -> tuple[Coverage, dict[
     return coverage, problem_counts, found
 
 
-def rejections(db: sqlite3.Connection, limit: int) -> tuple[dict[str, dict[str, int]], list[Rejected]]:
+def rejections(db: Database, limit: int) -> tuple[dict[str, dict[str, int]], list[Rejected]]:
     """Count the dropped documents by site and reason kind, and list each site's `limit` latest
     (by capture time), with their reasons."""
     counts: dict[str, dict[str, int]] = {}
@@ -433,8 +435,8 @@ def rejections(db: sqlite3.Connection, limit: int) -> tuple[dict[str, dict[str, 
         " SELECT d.site, doc.url, d.reason, d.kind, v.captured, ROW_NUMBER() OVER ("
         "  PARTITION BY d.site ORDER BY v.captured DESC, d.document_id DESC) AS rank"
         " FROM d JOIN documents doc ON doc.id = d.document_id"
-        " JOIN versions v ON v.document_id = d.document_id AND v.version = d.version)"
-        " WHERE rank <= ? ORDER BY site, rank", (limit,))]
+        " JOIN versions v ON v.document_id = d.document_id AND v.version = d.version"
+        " ) ranked WHERE rank <= :limit ORDER BY site, rank", {"limit": limit})]
     return counts, listed
 
 

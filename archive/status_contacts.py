@@ -9,10 +9,10 @@ Read-only over the latest version of each release.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from archive.cleaning.contacts import contact_doubts
+from archive.database import Database
 from archive.release import Contact
 
 CONTACT_ROWS = """
@@ -38,7 +38,7 @@ class DoubtfulContact:
     doubts: tuple[str, ...]
 
 
-def doubtful_contacts(db: sqlite3.Connection, limit: int) -> tuple[int, list[DoubtfulContact]]:
+def doubtful_contacts(db: Database, limit: int) -> tuple[int, list[DoubtfulContact]]:
     """Count the doubtful contacts of the latest releases and list the first `limit`."""
     count, listed = 0, list[DoubtfulContact]()
     for site, rid, url, contacts in db.execute(CONTACT_ROWS):

@@ -258,7 +258,8 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
+def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024,
+            catalogue_url: str | None = None) -> IndexStats:
     """Build a fresh index from the catalogue beside the live one, then swap it in atomically."""
     started = time.monotonic()
     with RunLock(data_dir, "index"):
@@ -267,7 +268,7 @@ def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats
         target = Path(tempfile.mkdtemp(prefix=f"index-{time.strftime('%Y%m%d%H%M%S')}-",
                                        dir=data_dir))
         try:
-            count = build_from_releases(_catalogue_releases(data_dir), target, procs,
+            count = build_from_releases(_catalogue_releases(data_dir, catalogue_url), target, procs,
                                         memory_mb=memory_mb)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)  # a kill leaves it to the next run
@@ -276,18 +277,19 @@ def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats
     return IndexStats(added=count, seconds=time.monotonic() - started, rebuilt=True)
 
 
-def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
+def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024,
+           catalogue_url: str | None = None) -> IndexStats:
     """Apply what changed in the archive since the last run: add, update and delete releases."""
     link = index_path(data_dir)
     if not link.exists():
-        return rebuild(data_dir, procs, memory_mb)
+        return rebuild(data_dir, procs, memory_mb, catalogue_url)
     try:
         check_version(live_directory(data_dir))
     except IndexVersionError as exc:
         # a new Pressroom with another schema: the index is derived, so build it anew (aside,
         # swapped in at the end) rather than fail every scheduled run until someone notices
         logger.warning("%s: rebuilding it now", exc)
-        return rebuild(data_dir, procs, memory_mb)
+        return rebuild(data_dir, procs, memory_mb, catalogue_url)
     started = time.monotonic()
     stats = IndexStats()
     with RunLock(data_dir, "index"):
@@ -298,7 +300,7 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024) -> IndexStats:
         with ix.searcher() as searcher:
             indexed = {fields["id"]: (fields.get("content_hash"), fields.get("family"))
                        for fields in searcher.all_stored_fields()}
-        releases = list(_catalogue_releases(data_dir))
+        releases = list(_catalogue_releases(data_dir, catalogue_url))
         family_of = families(releases)
         writer = ix.writer(limitmb=memory_mb, compound=False)
         try:
@@ -336,18 +338,19 @@ class WhooshWriter:
     data_dir: Path
     procs: int = 2
     memory_mb: int = 1024
+    catalogue_url: str | None = None  # None: the SQLite catalogue of data_dir
 
     def update(self) -> IndexStats:
         """Apply what changed in the archive since the last run; rebuild if there is no index."""
-        return update(self.data_dir, self.procs, self.memory_mb)
+        return update(self.data_dir, self.procs, self.memory_mb, self.catalogue_url)
 
     def rebuild(self) -> IndexStats:
         """Build a fresh index from the catalogue beside the live one, then swap it in."""
-        return rebuild(self.data_dir, self.procs, self.memory_mb)
+        return rebuild(self.data_dir, self.procs, self.memory_mb, self.catalogue_url)
 
 
-def _catalogue_releases(data_dir: Path) -> Iterator[Release]:
-    catalogue = Catalogue(DataDir(data_dir).catalogue)
+def _catalogue_releases(data_dir: Path, catalogue_url: str | None) -> Iterator[Release]:
+    catalogue = Catalogue(catalogue_url or DataDir(data_dir).catalogue_url)
     try:
         yield from catalogue.releases()
     finally:

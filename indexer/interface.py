@@ -255,7 +255,7 @@ def open_writer(where: Settings | Path | str, procs: int | None = None,
     index_settings = getattr(where, "index", None)
     procs = procs or (index_settings.procs if index_settings else 2)
     memory_mb = memory_mb or (index_settings.memory_mb if index_settings else 1024)
-    return WhooshWriter(_data_dir(where), procs, memory_mb)
+    return WhooshWriter(_data_dir(where), procs, memory_mb, _catalogue_url(where))
 
 
 def build_index(releases: Iterable[Release], folder: Path, procs: int = 2,
@@ -307,6 +307,12 @@ def index_version(where: Settings | Path | str) -> IndexVersion | None:
     _, name, mtime_ns = max(names)
     return IndexVersion(f"{folder.name}/{name}/{mtime_ns}",
                         datetime.datetime.fromtimestamp(mtime_ns / 1e9, datetime.UTC))
+
+
+def _catalogue_url(where: Settings | Path | str) -> str:
+    from archive.layout import DataDir
+
+    return (DataDir(Path(where)) if isinstance(where, (str, Path)) else DataDir.of(where)).catalogue_url
 
 
 def _data_dir(where: Settings | Path | str) -> Path:

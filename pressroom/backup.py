@@ -170,9 +170,8 @@ def _last_records(catalogue: Catalogue) -> dict[str, RecordRef]:
 
 
 def _count_releases(catalogue: Catalogue) -> int:
-    row = catalogue.db.execute(
-        "SELECT COUNT(DISTINCT document_id) FROM cleaned WHERE is_release = 1").fetchone()
-    return int(row[0])
+    return int(catalogue.db.scalar(
+        "SELECT COUNT(DISTINCT document_id) FROM cleaned WHERE is_release = 1"))
 
 
 def _copy_warcs(source: Path, root: Path, last: dict[str, RecordRef]) -> list[FileEntry]:

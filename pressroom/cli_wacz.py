@@ -10,10 +10,9 @@ from pathlib import Path
 
 import click
 
-from archive.catalogue import Catalogue
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
-from archive.layout import DataDir
+from archive.layout import DataDir, open_catalogue
 from archive.settings import Settings
 from archive.wacz import choose_releases, write_wacz
 from archive.warcstore import WarcStore
@@ -64,10 +63,11 @@ def wacz(out: Path, release_ids: tuple[str, ...], site: str | None, query: str |
         release_ids = tuple(found_by(settings, request))
         if not release_ids:
             raise click.ClickException("the search finds no release: nothing to package")
-    paths = DataDir(settings.data_dir)
-    if not paths.catalogue.exists():
-        raise click.ClickException(f"no archive in {settings.data_dir}: run pressroom crawl first")
-    catalogue = Catalogue(paths.catalogue, read_only=True)
+    paths = DataDir.of(settings)
+    try:
+        catalogue = open_catalogue(settings, read_only=True)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
     store = WarcStore(paths.warc, settings.archive.warc_prefix, settings.archive.warc_max_bytes,
                       settings.crawl.max_body_bytes)
     try:

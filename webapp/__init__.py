@@ -9,7 +9,7 @@ from flask import Flask, g, request
 
 from archive.catalogue import Catalogue
 from archive.cleaning.vocab import load_vocabulary
-from archive.layout import DataDir
+from archive.layout import DataDir, open_catalogue
 from archive.settings import Settings, load_settings
 from archive.warcstore import WarcStore
 from indexer.interface import SearchIndex, open_index
@@ -108,12 +108,12 @@ def searcher(app: Flask) -> SearchIndex:
 def catalogue(app: Flask) -> Catalogue:
     """A read-only catalogue connection for the current request."""
     if "catalogue" not in g:
-        g.catalogue = Catalogue(DataDir(app.config["DATA_DIR"]).catalogue, read_only=True)
+        g.catalogue = open_catalogue(app.extensions["pressroom_settings"], read_only=True)
     return g.catalogue  # type: ignore[no-any-return]
 
 
 def warc_store(app: Flask) -> WarcStore:
     """The archive's WARC files, for reading archived originals."""
     settings: Settings = app.extensions["pressroom_settings"]
-    return WarcStore(DataDir(app.config["DATA_DIR"]).warc, settings.archive.warc_prefix,
+    return WarcStore(DataDir.of(settings).warc, settings.archive.warc_prefix,
                      settings.archive.warc_max_bytes, settings.crawl.max_body_bytes)

@@ -59,22 +59,13 @@ def clean_versions(catalogue: Catalogue, store: WarcStore, settings: Settings,
     vocab = vocab or load_vocabulary()
     rules = site_rules(settings)
     stats = CleanStats()
-    batch = 0
     rows = catalogue.versions_to_clean(everything)
     models = text_models(catalogue, store) if any(r.content_type in TEXT_TYPES for r in rows) else {}
-    catalogue.db.execute("BEGIN IMMEDIATE")
-    try:
-        for row in rows:
-            _clean_one(catalogue, store, row, vocab, rules.get(row.site, []), stats,
-                       models.get(row.site))
-            batch += 1
-            if batch % 200 == 0:  # commit in batches: a killed reclean keeps what it did
-                catalogue.db.execute("COMMIT")
-                catalogue.db.execute("BEGIN IMMEDIATE")
-    except BaseException:
-        catalogue.db.execute("ROLLBACK")
-        raise
-    catalogue.db.execute("COMMIT")
+    for start in range(0, len(rows), 200):  # commit in batches: a killed reclean keeps what it did
+        with catalogue.transaction():
+            for row in rows[start:start + 200]:
+                _clean_one(catalogue, store, row, vocab, rules.get(row.site, []), stats,
+                           models.get(row.site))
     return stats
 
 

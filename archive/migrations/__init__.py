@@ -1,0 +1,1 @@
+"""Alembic migrations of the four stores (catalogue, staff, jobs, ratelimits), one branch each."""

@@ -1,0 +1,1 @@
+"""The revisions; Alembic reads these files by path (archive.migrate runs them)."""
