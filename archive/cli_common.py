@@ -54,3 +54,4 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -121,7 +121,7 @@ class Database:
             self.conn: Connection = self.engine.connect()
         except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
             raise CatalogueError(f"{redacted(url)}: cannot open the {what}: "
-                                 f"{_first_line(exc)}") from exc
+                                 f"{first_line(exc)}") from exc
 
     @property
     def dialect(self) -> str:
@@ -176,6 +176,7 @@ class Database:
         self.conn.close()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """Return the driver's own first line of a database error (no SQLAlchemy boilerplate)."""
     text = str(getattr(exc, "orig", None) or exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

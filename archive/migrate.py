@@ -126,7 +126,7 @@ def _migration_lock(url: str) -> Iterator[None]:
                              {"key": MIGRATION_LOCK})
         return
     path = Path(made.url.database or "")
-    with open(path.with_name(path.name + ".migrate-lock"), "a+b") as handle:
+    with open(path.with_name(f".{path.name}.migrate-lock"), "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
