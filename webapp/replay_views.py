@@ -6,7 +6,6 @@ only: nothing the archived page names can reach the live web from a reader's bro
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from flask import Response, abort, current_app, redirect, url_for
@@ -27,10 +26,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def _requisites(file: str, offset: int) -> list[PageRequisite]:
-    try:
-        return RequisiteRows(catalogue(current_app)).of_capture(file, offset)
-    except sqlite3.OperationalError:  # a catalogue from before requisites were kept
-        return []
+    return RequisiteRows(catalogue(current_app)).of_capture(file, offset)
 
 
 def _resolver(rid: str, number: int, requisites: list[PageRequisite]) -> Resolver:
