@@ -14,14 +14,17 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import pytest
 from click.testing import CliRunner
 
-from archive.settings import Settings, load_settings
+from archive.settings import Settings, defaults_file, load_settings, read_toml
 from pressroom.cli import cli
+
+if TYPE_CHECKING:
+    from tests.postgres import Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -52,13 +55,83 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return attempts
 
 
+TEST_DATABASES = ("sqlite", "postgresql")
+
+
+def test_database() -> str | None:
+    """Return "postgresql" when this run puts the tests' catalogues on PostgreSQL, else None.
+
+    Chosen by PRESSROOM_TEST_DATABASE: "sqlite" (the default) or "postgresql" (`make test`'s
+    second pass). Any other value stops the run rather than quietly testing SQLite again.
+    """
+    value = os.environ.get("PRESSROOM_TEST_DATABASE", "").strip().lower() or "sqlite"
+    if value not in TEST_DATABASES:
+        raise pytest.UsageError(f"PRESSROOM_TEST_DATABASE={value!r}: use one of "
+                                f"{', '.join(TEST_DATABASES)}")
+    return None if value == "sqlite" else value
+
+
+test_database.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test to collect
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse a PostgreSQL pass the settings cannot honour, before any test runs."""
+    if test_database() == "postgresql" and "database" not in read_toml(defaults_file()).get("archive", {}):
+        raise pytest.UsageError("PRESSROOM_TEST_DATABASE=postgresql, but the settings have no "
+                                "[archive] database yet: this pass would test SQLite again")
+
+
+def in_ci() -> bool:
+    """Return True under a CI service (CI set, as GitHub Actions and GitLab set it)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py), started on first use.
+
+    Skipped with a message when Debian's server binaries are absent, except under CI or in the
+    PostgreSQL pass, where their absence is an error.
+    """
+    from tests.postgres import Cluster, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        message = ("PostgreSQL's server binaries (initdb, postgres) are absent: `make postgres` "
+                   "installs Debian's postgresql")
+        if in_ci() or test_database() == "postgresql":
+            pytest.fail(message + " (required under CI and in the PostgreSQL pass)", pytrace=False)
+        pytest.skip(message)
+    cluster = Cluster(bindir)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
-    """Build settings on a temporary data dir, with dotted-key overrides."""
+def postgres_url(postgres_cluster: Cluster) -> Iterator[str]:
+    """The SQLAlchemy URL of a fresh empty database on the session's cluster, dropped after."""
+    from tests.postgres import database_name
+
+    url = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(database_name(url))
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., Settings]:
+    """Build settings on a temporary data dir, with dotted-key overrides.
+
+    In the PostgreSQL pass the catalogue goes to a fresh database (one per test, however many
+    settings it builds), unless the test names its own `archive__database`.
+    """
 
     def build(config: Path | None = None, **overrides: Any) -> Settings:
         values = {"data_dir": str(tmp_path / "data"), **{k.replace("__", "."): v
                                                           for k, v in overrides.items()}}
+        if test_database() == "postgresql" and "archive.database" not in values:
+            values["archive.database"] = request.getfixturevalue("postgres_url")
         return load_settings(config, values, environ={})
 
     return build
