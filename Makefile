@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser pywb test lint bench demo clean
+.PHONY: install browser pywb postgres test lint bench demo clean
 
 # The browser tests drive Debian's chromium (Playwright never downloads a browser here).
 BROWSER := /usr/bin/chromium
@@ -38,8 +38,17 @@ browser:
 	@test -x $(BROWSER) || { echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: install browser pywb
+# The tests start a throwaway PostgreSQL cluster of their own (tests/postgres.py) from Debian's
+# server binaries; no system service is used.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+# Twice: the catalogue on SQLite, then on PostgreSQL (a cluster started and stopped by the tests).
+test: install browser pywb postgres
 	$(PY) -m pytest
+	PRESSROOM_TEST_DATABASE=postgresql $(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check archive indexer webapp pressroom tests bench
