@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 import tests.conftest
 from archive.settings import Settings
 from tests.conftest import ROOT
-from tests.postgres import OWNER_FILE, Cluster, ClusterError, database_name, sweep_stale
+from tests.postgres import OWNER_FILE, Cluster, ClusterError, database_name, default_parent, sweep_stale
 
 SCRIPT = ROOT / "tests" / "postgres.py"
 
@@ -58,9 +57,8 @@ def server_pids(postmaster: int) -> list[int]:
 
 def our_cluster_dirs() -> set[Path]:
     """Return the cluster directories this test process owns."""
-    parent = Path(tempfile.gettempdir())
     found = set()
-    for base in parent.glob("pressroom-pg-*"):
+    for base in default_parent().glob("pressroom-pg-*"):
         try:
             if int((base / OWNER_FILE).read_text()) == os.getpid():
                 found.add(base)
