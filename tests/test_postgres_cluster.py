@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 import tests.conftest
 from archive.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 from tests.postgres import OWNER_FILE, Cluster, ClusterError, database_name, default_parent, sweep_stale
 
 SCRIPT = ROOT / "tests" / "postgres.py"
@@ -194,6 +194,13 @@ def test_a_killed_owner_takes_its_server_along() -> None:
     assert not directory.exists()
 
 
+def test_the_pass_variable_is_no_setting_to_commands() -> None:
+    # pressroom stops at a PRESSROOM_* variable that names no setting
+    assert "PRESSROOM_TEST_DATABASE" not in os.environ
+    result = run_cli("settings")
+    assert result.returncode == 0, result.stderr
+
+
 def test_script_help() -> None:
     result = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True,
                             cwd=ROOT, timeout=60)
@@ -208,6 +215,7 @@ def test_make_settings_puts_the_catalogue_on_postgresql_in_that_pass(
     monkeypatch.setattr(tests.conftest, "load_settings",
                         lambda config, values, environ: seen.append(dict(values)))
     monkeypatch.delenv("PRESSROOM_TEST_DATABASE", raising=False)
+    monkeypatch.setitem(tests.conftest._chosen_database, "PRESSROOM_TEST_DATABASE", "sqlite")
     make_settings()
     monkeypatch.setenv("PRESSROOM_TEST_DATABASE", "postgresql")
     make_settings()
