@@ -21,7 +21,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from archive.database import Database, engine, redacted
-from archive.errors import CatalogueError
+from archive.errors import CatalogueError, NoArchive
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,9 @@ def ensure(db: Database, store: str) -> None:
     wanted = head(store)
     if found == wanted:
         return
+    if db.read_only and found is None:
+        raise NoArchive(f"{redacted(db.url)}: no {store} there yet: run pressroom crawl (or "
+                        "pressroom migrate) first")
     if db.read_only:
         raise CatalogueError(f"{redacted(db.url)}: the {store} schema is at "
                              f"{found or 'nothing'}, not {wanted}: run `pressroom migrate`")

@@ -126,6 +126,17 @@ def postgres_url(postgres_cluster: Cluster) -> Iterator[str]:
     postgres_cluster.drop_database(database_name(url))
 
 
+@pytest.fixture(autouse=True)
+def database_for_commands(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the PostgreSQL pass, every command a test runs (in this process or a child) uses the
+    test's fresh database, through PRESSROOM_ARCHIVE_DATABASE: the same one make_settings gives.
+
+    A test that needs two separate archives names the second database itself.
+    """
+    if test_database() == "postgresql" and "no_database" not in request.keywords:
+        monkeypatch.setenv("PRESSROOM_ARCHIVE_DATABASE", request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., Settings]:
     """Build settings on a temporary data dir, with dotted-key overrides.
