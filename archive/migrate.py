@@ -79,7 +79,7 @@ def ensure(db: Database, store: str) -> None:
     wanted = head(store)
     if found == wanted:
         return
-    if db.read_only and found is None:
+    if db.read_only and found is None and not sqlalchemy.inspect(db.conn).get_table_names():
         raise NoArchive(f"{redacted(db.url)}: no {store} there yet: run pressroom crawl (or "
                         "pressroom migrate) first")
     if db.read_only:
