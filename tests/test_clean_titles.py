@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archive.cleaning.clean import Capture, clean_page
-from archive.cleaning.extract import shared_core, strip_site
+from archive.cleaning.title import shared_core, strip_site
 from archive.cleaning.vocab import PageRules, Vocabulary, load_vocabulary
 
 URL = "https://www.dailystar.example/2024/03/12/floods-hit-dhaka"

@@ -25,11 +25,9 @@ from archive.cleaning.contacts import (
 from archive.cleaning.countries import office_country, read_lead, release_countries
 from archive.cleaning.dates import published_date, updated_date
 from archive.cleaning.extract import (
-    find_title,
     generic_paragraphs,
     main_region,
     pick_rules,
-    publisher_name,
     rule_paragraphs,
     select,
     tidy_paragraphs,
@@ -41,6 +39,7 @@ from archive.cleaning.projects import release_projects
 from archive.cleaning.textdump import looks_like_date
 from archive.cleaning.textnorm import fold, plain_text, strip_control_refs
 from archive.cleaning.themes import release_themes
+from archive.cleaning.title import find_title, publisher_name
 from archive.cleaning.vocab import PageRules, Vocabulary
 from archive.errors import ArchiveError
 from archive.release import Contact, Release, release_id
