@@ -122,8 +122,73 @@ def test_page_rule_title_comes_first(vocab: Vocabulary) -> None:
     assert title(page(head, body), vocab, rules=[rule]) == "Floods hit Dhaka"
 
 
+def test_section_label_between_title_and_site_is_dropped(vocab: Vocabulary) -> None:
+    # "Title - Section - Site": the section is one the page declares (keywords, article:section)
+    head = ('<meta name="keywords" content="dhaka news, bangladesh news, weather">'
+            '<meta property="og:title" content="Floods hit Dhaka - Bangladesh News - Daily Star">')
+    assert title(page(head), vocab) == "Floods hit Dhaka"
+    head = ('<meta property="article:section" content="Politique">'
+            '<meta property="og:title" content="Politique | Le budget est adopté | Le Quotidien">')
+    url = "https://www.lequotidien.example/a/1"
+    assert title(page(head, lang="fr"), vocab, url) == "Le budget est adopté"
+
+
+def test_keyword_before_the_title_is_its_topic_and_stays(vocab: Vocabulary) -> None:
+    head = ('<meta name="keywords" content="Паводок в Дакке, Бангладеш">'
+            '<meta property="og:title" content="Паводок в Дакке - число жертв растёт">')
+    assert title(page(head, lang="ru"), vocab) == "Паводок в Дакке - число жертв растёт"
+    head = ('<meta name="keywords" content="Floods">'
+            '<meta property="og:title" content="Floods hit Dhaka - the toll rises to 40">')
+    assert title(page(head), vocab) == "Floods hit Dhaka - the toll rises to 40"
+
+
+@pytest.mark.parametrize(("lang", "site", "full", "expected"), [
+    ("zh", "新华网", "暴雨袭击达卡 四十人遇难-新华网", "暴雨袭击达卡 四十人遇难"),
+    ("zh", "新浪网", "暴雨袭击达卡 四十人遇难_新浪网", "暴雨袭击达卡 四十人遇难"),
+    ("zh", "人民网", "暴雨袭击达卡——人民网", "暴雨袭击达卡"),
+    ("ja", "デイリースター", "ダッカで洪水、40人死亡 ー デイリースター", "ダッカで洪水、40人死亡"),
+    ("ja", "デイリースター", "【デイリースター】ダッカで洪水、40人死亡", "ダッカで洪水、40人死亡"),
+    ("ja", "Daily Star", "ダッカで洪水、40人死亡｜デイリー・スター（Daily Star）公式",
+     "ダッカで洪水、40人死亡"),
+    ("ko", "데일리스타", "다카 홍수로 40명 사망 | 데일리스타", "다카 홍수로 40명 사망"),
+    ("ar", "الديلي ستار", "فيضانات في دكا - الديلي ستار", "فيضانات في دكا"),
+    ("es", "Diario del Sur", "Inundaciones en Dhaka « Diario del Sur", "Inundaciones en Dhaka"),
+    ("fr", "Le Quotidien", "Crues à Dacca : 40 morts – Le Quotidien", "Crues à Dacca : 40 morts"),
+])
+def test_site_name_comes_off_in_any_script(vocab: Vocabulary, lang: str, site: str, full: str,
+                                           expected: str) -> None:
+    # only <title> and og:site_name: the site's name is known from the page, not from its host
+    head = f'<meta property="og:site_name" content="{site}"><title>{full}</title>'
+    assert title(page(head, lang=lang), vocab, "https://www.example.org/2024/03/12/x") == expected
+
+
+def test_cjk_separators_leave_latin_hyphens_and_unnamed_parts_alone() -> None:
+    assert strip_site("C-Voter predicts a win - Times", ["times"]) == "C-Voter predicts a win"
+    assert strip_site("新型コロナ-東京で100人", ["デイリースター"]) == "新型コロナ-東京で100人"
+    assert strip_site("Floods hit Dhaka (update)", ["dailystar"]) == "Floods hit Dhaka (update)"
+    assert strip_site("Floods hit Dhaka (Daily Star)", ["dailystar"]) == "Floods hit Dhaka"
+
+
+def test_twitter_handle_names_the_site(vocab: Vocabulary) -> None:
+    head = ('<meta name="twitter:site" content="@StarPolitics">'
+            '<meta property="og:title" content="Floods hit Dhaka | Star Politics">')
+    assert title(page(head), vocab) == "Floods hit Dhaka"
+
+
+def test_label_before_a_colon_is_dropped_where_the_headline_lacks_it(vocab: Vocabulary) -> None:
+    head = '<meta property="og:title" content="Analysis: Why Dhaka floods every year">'
+    body = f"<main><article><h1>Why Dhaka floods every year</h1>{BODY}</article></main>"
+    assert title(page(head, body), vocab) == "Why Dhaka floods every year"
+    head = '<meta property="og:title" content="【速報】ダッカで洪水、40人死亡">'
+    body = f"<main><article><h1>ダッカで洪水、40人死亡</h1>{BODY}</article></main>"
+    assert title(page(head, body, lang="ja"), vocab) == "ダッカで洪水、40人死亡"
+    # no other form lacks it: the colon is the headline's own
+    head = '<meta property="og:title" content="Dhaka: the toll rises to 40">'
+    assert title(page(head), vocab) == "Dhaka: the toll rises to 40"
+
+
 def test_real_pages_title_and_language_floors() -> None:
-    """The generic path on bench/real_pages keeps what this issue gained (title 35/40, language
+    """The generic path on bench/real_pages keeps what this issue gained (title 36/40, language
     39/39 when measured); the floors leave room for one page either way."""
     import sys
     sys.path.insert(0, str(REAL_PAGES.parent))
@@ -133,7 +198,7 @@ def test_real_pages_title_and_language_floors() -> None:
     result = score_pages(rows, REAL_PAGES)["by_language"]["all"]
     (titles, n_titles), (languages, n_languages) = result["title"], result["language"]
     print(json.dumps({"title": [titles, n_titles], "language": [languages, n_languages]}))
-    assert titles / n_titles >= 0.85
+    assert titles / n_titles >= 0.875
     assert languages / n_languages >= 0.95
 
 
