@@ -1,4 +1,6 @@
-"""Jobs asked for by staff, waiting for the scheduler: a small SQLite queue in the data directory.
+"""Jobs asked for by staff, waiting for the scheduler: DATA_DIR/jobs.sqlite, or a table of the
+shared database when [archive] database is PostgreSQL (any web node queues, the one active
+scheduler claims).
 
 The web app only adds jobs and reads their state; `pressroom schedule` claims them and runs them
 as the same commands an operator would type. A job asked for twice while the first is still
@@ -8,22 +10,18 @@ waiting is one job.
 from __future__ import annotations
 
 import datetime
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
+from archive import migrate
+from archive.database import Database
 from archive.errors import ArchiveError
 from archive.layout import DataDir
+from archive.settings import Settings
 
 KINDS = ("crawl", "reclean", "rebuild", "index")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, site TEXT, requested_by TEXT NOT NULL,
-    requested_at TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT, finished_at TEXT,
-    pid INTEGER, message TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, id);
-"""
+# PostgreSQL: the transaction-scoped advisory lock that makes "find the waiting job, else add
+# one" a single step when two web nodes queue the same job at once
+ENQUEUE_LOCK = 0x707265737346A0B5
 
 
 class JobError(ArchiveError):
@@ -50,13 +48,20 @@ def _now() -> str:
 
 
 class JobQueue:
-    """The queue kept in DATA_DIR/jobs.sqlite."""
+    """The queue of one data directory (DATA_DIR/jobs.sqlite) or shared database."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = DataDir(Path(data_dir)).jobs
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, url: str) -> None:
+        self._db = Database(url, what="job queue")
+        try:
+            migrate.ensure(self._db, "jobs")
+        except BaseException:
+            self._db.close()
+            raise
+
+    @classmethod
+    def of(cls, settings: Settings) -> JobQueue:
+        """Open the queue of the settings' data directory (or shared database)."""
+        return cls(DataDir.of(settings).store_url("jobs"))
 
     def close(self) -> None:
         """Close the database."""
@@ -68,52 +73,53 @@ class JobQueue:
             raise JobError(f"unknown job {kind!r}: use one of {', '.join(KINDS)}")
         if kind == "crawl" and not site:
             raise JobError("a crawl job needs a site")
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            row = self._db.execute(
-                "SELECT id FROM jobs WHERE state = 'queued' AND kind = ? AND site IS ?",
-                (kind, site)).fetchone()
-            if row is None:
-                row = self._db.execute(
+        same_site = "site IS NULL" if site is None else "site = :site"
+        with self._db.transaction():
+            if not self._db.sqlite:   # SQLite's BEGIN IMMEDIATE already lets one writer in
+                self._db.execute("SELECT pg_advisory_xact_lock(:key)", {"key": ENQUEUE_LOCK})
+            job_id = self._db.scalar(
+                f"SELECT id FROM jobs WHERE state = 'queued' AND kind = :kind AND {same_site}",
+                {"kind": kind, "site": site})
+            if job_id is None:
+                job_id = self._db.scalar(
                     "INSERT INTO jobs (kind, site, requested_by, requested_at, state) "
-                    "VALUES (?, ?, ?, ?, 'queued') RETURNING id",
-                    (kind, site, requested_by, _now())).fetchone()
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return self.get(int(row[0]))
+                    "VALUES (:kind, :site, :by, :now, 'queued') RETURNING id",
+                    {"kind": kind, "site": site, "by": requested_by, "now": _now()})
+        return self.get(int(job_id))
 
     def claim(self, pid: int) -> Job | None:
         """Mark the oldest waiting job as running (by `pid`) and return it."""
-        row = self._db.execute(
-            "UPDATE jobs SET state = 'running', started_at = ?, pid = ? WHERE id = "
-            "(SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) RETURNING id",
-            (_now(), pid)).fetchone()
-        return None if row is None else self.get(int(row[0]))
+        skip = "" if self._db.sqlite else " FOR UPDATE SKIP LOCKED"
+        job_id = self._db.scalar(
+            "UPDATE jobs SET state = 'running', started_at = :now, pid = :pid WHERE id = "
+            f"(SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1{skip}) RETURNING id",
+            {"now": _now(), "pid": pid})
+        return None if job_id is None else self.get(int(job_id))
 
     def finish(self, job_id: int, ok: bool, message: str = "") -> None:
         """Record a job's end."""
-        self._db.execute("UPDATE jobs SET state = ?, finished_at = ?, message = ? WHERE id = ?",
-                         ("done" if ok else "failed", _now(), message, job_id))
+        self._db.execute("UPDATE jobs SET state = :state, finished_at = :now, message = :message "
+                         "WHERE id = :id", {"state": "done" if ok else "failed", "now": _now(),
+                                            "message": message, "id": job_id})
 
     def abandon_running(self, message: str = "the scheduler stopped before the job ended") -> int:
         """Mark jobs left running by a scheduler that died as failed; return how many."""
-        cursor = self._db.execute(
-            "UPDATE jobs SET state = 'failed', finished_at = ?, message = ? WHERE state = 'running'",
-            (_now(), message))
-        return cursor.rowcount
+        return int(self._db.execute(
+            "UPDATE jobs SET state = 'failed', finished_at = :now, message = :message "
+            "WHERE state = 'running'", {"now": _now(), "message": message}).rowcount)
 
     def get(self, job_id: int) -> Job:
         """Return one job."""
-        row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = :id",
+                               {"id": job_id}).fetchone()
         if row is None:
             raise JobError(f"no job {job_id}")
         return Job(*row)
 
     def recent(self, limit: int = 20) -> list[Job]:
         """Return the newest jobs first."""
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM jobs ORDER BY id DESC LIMIT :limit",
+                                {"limit": limit})
         return [Job(*row) for row in rows]
 
 

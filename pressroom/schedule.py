@@ -130,7 +130,7 @@ class Scheduler:
         self.rng = rng or random.Random()
         self.runner = runner or self._run_child
         self.grace = grace
-        self.queue = JobQueue(settings.data_dir)
+        self.queue = JobQueue.of(settings)
         abandoned = self.queue.abandon_running()
         if abandoned:
             logger.warning("%d job(s) left running by a scheduler that died are marked failed",

@@ -24,7 +24,7 @@ PASSWORD = "correct horse battery staple"
 def staff_server(make_settings: Callable[..., Settings]) -> Iterator[tuple[str, Settings]]:
     settings = make_settings()
     assert settings.staff.secure_cookies
-    with Accounts(settings.data_dir) as accounts:
+    with Accounts.of(settings) as accounts:
         accounts.add("alice", PASSWORD)
     served = PressroomServer(settings.data_dir)
     yield served.url, settings
@@ -71,7 +71,7 @@ def test_log_in_queue_a_crawl_and_see_it_listed(page: Any, staff_server: tuple[s
     assert page.errors == [], "no CSP violation, no missing resource"
     shot(page, "staff-dashboard")
 
-    queue = JobQueue(settings.data_dir)
+    queue = JobQueue.of(settings)
     try:
         [job] = queue.recent()
     finally:

@@ -20,6 +20,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from archive.database import sqlite_url
 from archive.errors import SettingsError
 from archive.layout import DataDir
 from archive.lock import RunLock
@@ -213,7 +214,7 @@ def test_a_queued_job_gets_its_turn_between_overrunning_runs(
         tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
     scheduler, runner = fake_scheduler(make_settings, tmp_path, "@every 1s",
                                        {"crawl": 3.0, "reclean": 1.0}, stop_after=6)
-    queue = JobQueue(scheduler.data_dir)
+    queue = JobQueue.of(scheduler.settings)
     jobs = []
     runner.on_first_call = lambda: jobs.append(queue.enqueue("reclean", None, "ana"))
     scheduler.run_forever()
@@ -234,7 +235,7 @@ def test_queued_jobs_run_as_their_commands_and_are_finished(
         tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
     scheduler, runner = fake_scheduler(make_settings, tmp_path, NEVER, {},
                                        codes={"reclean": [3]}, stop_when_idle=True)
-    queue = JobQueue(scheduler.data_dir)
+    queue = JobQueue.of(scheduler.settings)
     jobs = [queue.enqueue("crawl", "s", "ana"), queue.enqueue("reclean", None, "ben"),
             queue.enqueue("rebuild", None, "ana"), queue.enqueue("index", None, "ana"),
             queue.enqueue("crawl", "gone", "ana")]
@@ -447,7 +448,7 @@ def test_a_queued_job_is_claimed_run_and_marked_done(
     data = tmp_path / "data"
     data.mkdir()
     config = write_config(tmp_path / "c.toml", {"far": ("http://127.0.0.1:9/", NEVER)})
-    queue = JobQueue(data)
+    queue = JobQueue(sqlite_url(DataDir(data).jobs))
     left = queue.enqueue("rebuild", None, "ana")
     queue.claim(pid=999999)                          # as if a dead scheduler had taken it
     job = queue.enqueue("index", None, "ben")

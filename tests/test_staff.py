@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
+from archive.database import Database
+from archive.layout import DataDir
 from archive.settings import Settings
 from pressroom.cli import cli
 from pressroom.jobqueue import JobQueue
@@ -36,7 +37,7 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> Flask:
-    with Accounts(settings.data_dir) as accounts:
+    with Accounts.of(settings) as accounts:
         accounts.add("alice", PASSWORD)
     return create_app({"TESTING": True}, settings=settings)
 
@@ -74,19 +75,23 @@ def methods_of(rule: Rule) -> list[str]:
     return sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
 
 
-def snapshot(data_dir: Path) -> list[str]:
-    """Everything in the job queue and the staff database, as SQL."""
+def snapshot(settings: Settings) -> list[str]:
+    """Everything in the job queue and the staff database, one line a row."""
     lines: list[str] = []
-    for name in ("jobs.sqlite", "staff.sqlite"):
-        if (data_dir / name).exists():
-            db = sqlite3.connect(data_dir / name)
-            lines += list(db.iterdump())
+    where = DataDir.of(settings)
+    for store, table, key in (("jobs", "jobs", "id"), ("staff", "users", "name"),
+                              ("staff", "sessions", "id")):
+        db = Database(where.store_url(store))
+        try:
+            lines += [f"{table} {tuple(row)}"
+                      for row in db.execute(f"SELECT * FROM {table} ORDER BY {key}")]
+        finally:
             db.close()
     return lines
 
 
-def jobs(data_dir: Path) -> list[Any]:
-    queue = JobQueue(data_dir)
+def jobs(settings: Settings) -> list[Any]:
+    queue = JobQueue.of(settings)
     try:
         return queue.recent()
     finally:
@@ -131,7 +136,7 @@ def test_user_commands_add_list_change_and_remove(settings: Settings,
     changed = runner.invoke(cli, ["user", "passwd", "bob", "--password-stdin", *data],
                             input="another long password\n")
     assert changed.exit_code == 0, changed.output
-    with Accounts(settings.data_dir) as accounts:
+    with Accounts.of(settings) as accounts:
         assert accounts.authenticate("bob", "another long password")
         assert not accounts.authenticate("bob", PASSWORD)
 
@@ -139,7 +144,7 @@ def test_user_commands_add_list_change_and_remove(settings: Settings,
     assert removed.exit_code == 0, removed.output
     gone = runner.invoke(cli, ["user", "remove", "bob", *data])
     assert gone.exit_code == 1 and "no user 'bob'" in gone.output
-    with Accounts(settings.data_dir) as accounts:
+    with Accounts.of(settings) as accounts:
         assert [a.name for a in accounts.all_accounts()] == ["dora"]
     mode = stat.S_IMODE((settings.data_dir / "staff.sqlite").stat().st_mode)
     assert mode == 0o600, "the password hashes are readable by the owner only"
@@ -157,7 +162,7 @@ def test_every_staff_route_sends_anonymous_visitors_to_the_login(app: Flask, cli
                 response = client.open(url_of(rule), method=method, data=data)
                 assert response.status_code == 302, (method, rule.rule)
                 assert response.headers["Location"].endswith("/staff/login"), (method, rule.rule)
-    assert jobs(app.config["DATA_DIR"]) == []
+    assert jobs(app.extensions["pressroom_settings"]) == []
 
 
 def test_every_post_without_the_csrf_token_is_refused_even_logged_in(app: Flask,
@@ -173,23 +178,22 @@ def test_every_post_without_the_csrf_token_is_refused_even_logged_in(app: Flask,
             response = client.post(url_of(rule), data=data)
             assert response.status_code == 400, (rule.rule, token)
             assert translate("csrf_failed", "en") in soup(response).get_text()
-    assert jobs(app.config["DATA_DIR"]) == []
+    assert jobs(app.extensions["pressroom_settings"]) == []
     assert client.get("/staff/").status_code == 200, "the refused logout did not log out"
 
 
-def test_get_never_changes_state(app: Flask, client: FlaskClient) -> None:
-    data_dir: Path = app.config["DATA_DIR"]
+def test_get_never_changes_state(app: Flask, client: FlaskClient, settings: Settings) -> None:
     log_in(client)
     token = token_of(client.get("/staff/"))
     client.post("/staff/jobs", data={"csrf_token": token, "kind": "reclean"})
-    before = snapshot(data_dir)
+    before = snapshot(settings)
     assert any("reclean" in line for line in before) and any("alice" in line for line in before)
     anonymous = app.test_client()
     for rule in staff_rules(app):
         if "GET" in methods_of(rule):
             for visitor in (client, anonymous):
                 assert visitor.get(url_of(rule)).status_code in (200, 302), rule.rule
-    assert snapshot(data_dir) == before
+    assert snapshot(settings) == before
 
 
 # ---- logging in -------------------------------------------------------------------------------
@@ -208,7 +212,7 @@ def test_login_works_and_failures_do_not_say_which_part_was_wrong(app: Flask, cl
     page = client.get("/staff/")
     assert page.status_code == 200
     assert "Logged in as alice" in soup(page).get_text()
-    with Accounts(app.config["DATA_DIR"]) as accounts:
+    with Accounts.of(app.extensions["pressroom_settings"]) as accounts:
         assert accounts.all_accounts()[0].last_login is not None
 
 
@@ -268,13 +272,13 @@ def test_logout_and_password_change_end_the_login_on_the_server(app: Flask, clie
 
     log_in(client)
     assert client.get("/staff/").status_code == 200
-    with Accounts(app.config["DATA_DIR"]) as accounts:
+    with Accounts.of(app.extensions["pressroom_settings"]) as accounts:
         accounts.set_password("alice", "a brand new password")
     assert client.get("/staff/").status_code == 302
 
     log_in(client, password="a brand new password")
     assert client.get("/staff/").status_code == 200
-    with Accounts(app.config["DATA_DIR"]) as accounts:
+    with Accounts.of(app.extensions["pressroom_settings"]) as accounts:
         accounts.remove("alice")
     assert client.get("/staff/").status_code == 302
 
@@ -306,14 +310,15 @@ def test_a_queued_crawl_is_listed_and_nothing_runs(app: Flask, client: FlaskClie
     response = client.post(form["action"], data=fields)
     assert response.status_code == 303 and response.headers["Location"].endswith("/staff/")
 
-    [job] = jobs(data_dir)
+    [job] = jobs(settings)
     assert (job.kind, job.site, job.requested_by, job.state) == ("crawl", site, "alice", "queued")
     assert job.started_at is None
     # no crawl ran: the data dir holds only the staff database, the queue, the cookie key and
-    # the rate limits' buckets
-    assert {p.name for p in data_dir.iterdir()} <= {"staff.sqlite", "jobs.sqlite", "jobs.sqlite-wal",
-                                                    "jobs.sqlite-shm", "secret_key", "ratelimits.db",
-                                                    "ratelimits.db-wal", "ratelimits.db-shm"}
+    # the rate limits' buckets (each SQLite file with its WAL files and migration lock)
+    stores = {"staff.sqlite", "jobs.sqlite", "ratelimits.db"}
+    allowed = {f"{name}{suffix}" for name in stores
+               for suffix in ("", "-wal", "-shm", ".migrate-lock")} | {"secret_key"}
+    assert {p.name for p in data_dir.iterdir()} <= allowed
 
     shown = soup(client.get("/staff/"))
     assert "queued; the scheduler runs it" in shown.select_one(".flashes").get_text()
@@ -331,7 +336,7 @@ def test_reclean_and_rebuild_are_queued_and_bad_jobs_refused(app: Flask, client:
     for bad in ({"kind": "crawl", "site": "no-such-site"}, {"kind": "crawl"},
                 {"kind": "index"}, {"kind": "rm -rf"}):
         assert client.post("/staff/jobs", data={"csrf_token": token, **bad}).status_code == 400, bad
-    queued = jobs(app.config["DATA_DIR"])
+    queued = jobs(app.extensions["pressroom_settings"])
     assert [(j.kind, j.site, j.requested_by) for j in queued] == [("rebuild", None, "alice"),
                                                                     ("reclean", None, "alice")]
 

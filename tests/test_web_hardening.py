@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from archive.capture.fetch import Response
+from archive.database import sqlite_url
 from archive.errors import SettingsError
 from archive.layout import DataDir
 from archive.release import Archived, Contact, Release, ReleaseVersion
@@ -190,7 +191,7 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(data_dir: Path) -> None:
 def test_the_shared_buckets_stay_small(tmp_path: Path) -> None:
     from webapp.ratelimit import SharedBuckets
 
-    buckets = SharedBuckets(tmp_path / "ratelimits.db", max_clients=20)
+    buckets = SharedBuckets(sqlite_url(tmp_path / "ratelimits.db"), max_clients=20)
     buckets.PRUNE_EVERY = 10
     for number in range(200):               # slow refill: nobody's bucket is full again soon
         key = f"page|0.001|2|198.51.100.{number}"

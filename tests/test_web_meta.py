@@ -14,6 +14,8 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
+from archive.database import sqlite_url
+from archive.layout import DataDir
 from archive.settings import load_settings
 from tests.webapp_fixtures import build_archive
 from webapp import create_app
@@ -29,7 +31,7 @@ PASSWORD = "correct horse battery staple"
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("meta") / "data"
     build_archive(data)
-    with Accounts(data) as accounts:
+    with Accounts(sqlite_url(DataDir(data).staff)) as accounts:
         accounts.add("alice", PASSWORD)
     return data
 

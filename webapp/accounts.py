@@ -1,9 +1,10 @@
-"""Staff accounts and their logins, kept in DATA_DIR/staff.sqlite.
+"""Staff accounts and their logins: DATA_DIR/staff.sqlite, or tables of the shared database.
 
 Passwords are stored as scrypt hashes with their salt and parameters, so the cost can be raised
 later without breaking old hashes. A login is a row in `sessions`: the signed cookie carries only
 its random id, so logging out, changing a password or removing a user ends the login on the
-server, not just in one browser.
+server, not just in one browser. With [archive] database on PostgreSQL the accounts and logins
+are tables of that database, so every web node behind a load balancer knows every login.
 """
 
 from __future__ import annotations
@@ -15,25 +16,18 @@ import hmac
 import os
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive import migrate
+from archive.database import Database, IntegrityError
 from archive.layout import DataDir
+from archive.settings import Settings
 
 MIN_PASSWORD = 12
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MAX_SESSION_DAYS = 30           # a login ends after this long even when in use
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY, password TEXT NOT NULL, created TEXT NOT NULL, last_login TEXT);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
-    created TEXT NOT NULL);
-"""
-
 
 class AccountError(Exception):
     """A staff account that cannot be added, changed or removed as asked."""
@@ -89,13 +83,22 @@ def check_password(password: str) -> None:
 class Accounts:
     """The staff accounts and logins of one data directory."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = DataDir(Path(data_dir)).staff
-        if not self.path.exists():     # password hashes: readable by the owner only
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():     # password hashes: readable by the owner only
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        self._db = Database(url, what="staff accounts")
+        try:
+            migrate.ensure(self._db, "staff")
+        except BaseException:
+            self._db.close()
+            raise
+
+    @classmethod
+    def of(cls, settings: Settings) -> Accounts:
+        """Open the accounts of the settings' data directory (or shared database)."""
+        return cls(DataDir.of(settings).store_url("staff"))
 
     def close(self) -> None:
         """Close the database."""
@@ -115,60 +118,68 @@ class Accounts:
         check_password(password)
         created = _now().isoformat(timespec="seconds")
         try:
-            self._db.execute("INSERT INTO users (name, password, created) VALUES (?, ?, ?)",
-                             (name, hash_password(password), created))
-        except sqlite3.IntegrityError:
+            self._db.execute("INSERT INTO users (name, password, created) "
+                             "VALUES (:name, :password, :created)",
+                             {"name": name, "password": hash_password(password), "created": created})
+        except IntegrityError:
             raise AccountError(f"user {name!r} already exists") from None
         return Account(name, created, None)
 
     def all_accounts(self) -> list[Account]:
         """Return every staff member, by name."""
         rows = self._db.execute("SELECT name, created, last_login FROM users ORDER BY name")
-        return [Account(*row) for row in rows]
+        return [Account(row.name, row.created, row.last_login) for row in rows]
 
     def remove(self, name: str) -> None:
         """Remove a staff member and end their logins."""
-        if self._db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+        with self._db.transaction():
+            self._db.execute("DELETE FROM sessions WHERE name = :name", {"name": name})
+            removed = self._db.execute("DELETE FROM users WHERE name = :name",
+                                       {"name": name}).rowcount
+        if removed == 0:
             raise AccountError(f"no user {name!r}")
 
     def set_password(self, name: str, password: str) -> None:
         """Change a password and end the user's logins."""
         check_password(password)
-        changed = self._db.execute("UPDATE users SET password = ? WHERE name = ?",
-                                   (hash_password(password), name)).rowcount
+        with self._db.transaction():
+            changed = self._db.execute("UPDATE users SET password = :password WHERE name = :name",
+                                       {"password": hash_password(password), "name": name}).rowcount
+            self._db.execute("DELETE FROM sessions WHERE name = :name", {"name": name})
         if changed == 0:
             raise AccountError(f"no user {name!r}")
-        self._db.execute("DELETE FROM sessions WHERE name = ?", (name,))
 
     def authenticate(self, name: str, password: str) -> bool:
         """Check a name and password; on success record the login time."""
-        row = self._db.execute("SELECT password FROM users WHERE name = ?", (name,)).fetchone()
+        row = self._db.execute("SELECT password FROM users WHERE name = :name",
+                               {"name": name}).fetchone()
         if row is None:
             # hash anyway, so that an unknown name takes as long as a wrong password
             _scrypt(password, b"\0" * 16, SCRYPT_N, SCRYPT_R, SCRYPT_P)
             return False
         ok = verify_password(password, row[0])
         if ok:
-            self._db.execute("UPDATE users SET last_login = ? WHERE name = ?",
-                             (_now().isoformat(timespec="seconds"), name))
+            self._db.execute("UPDATE users SET last_login = :now WHERE name = :name",
+                             {"now": _now().isoformat(timespec="seconds"), "name": name})
         return ok
 
     def start_session(self, name: str) -> str:
         """Open a login for a user and return its random id."""
         session_id = secrets.token_urlsafe(32)
         oldest = (_now() - datetime.timedelta(days=MAX_SESSION_DAYS)).isoformat(timespec="seconds")
-        self._db.execute("DELETE FROM sessions WHERE created < ?", (oldest,))
-        self._db.execute("INSERT INTO sessions (id, name, created) VALUES (?, ?, ?)",
-                         (session_id, name, _now().isoformat(timespec="seconds")))
+        self._db.execute("DELETE FROM sessions WHERE created < :oldest", {"oldest": oldest})
+        self._db.execute("INSERT INTO sessions (id, name, created) VALUES (:id, :name, :created)",
+                         {"id": session_id, "name": name,
+                          "created": _now().isoformat(timespec="seconds")})
         return session_id
 
     def session_user(self, session_id: str) -> str | None:
         """Return the user of a login still open, or None."""
         oldest = (_now() - datetime.timedelta(days=MAX_SESSION_DAYS)).isoformat(timespec="seconds")
-        row = self._db.execute("SELECT name FROM sessions WHERE id = ? AND created >= ?",
-                               (session_id, oldest)).fetchone()
+        row = self._db.execute("SELECT name FROM sessions WHERE id = :id AND created >= :oldest",
+                               {"id": session_id, "oldest": oldest}).fetchone()
         return None if row is None else str(row[0])
 
     def end_session(self, session_id: str) -> None:
         """Close a login."""
-        self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        self._db.execute("DELETE FROM sessions WHERE id = :id", {"id": session_id})

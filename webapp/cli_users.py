@@ -17,7 +17,7 @@ def _accounts(config_file: str | None, data_dir: str | None, log_level: str | No
               ) -> Iterator[Accounts]:
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:
-        with Accounts(settings.data_dir) as accounts:
+        with Accounts.of(settings) as accounts:
             yield accounts
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None

@@ -1,9 +1,12 @@
-"""Token buckets that every process serving a data directory shares, in a small SQLite file.
+"""Token buckets that every process serving the archive shares: a small SQLite file of the data
+directory, or a table of the shared PostgreSQL database.
 
-Gunicorn's workers, and several `pressroom serve` on one data directory, each keep their own
-memory: buckets there would multiply a client's budget by the number of processes. A take is
-one SQL statement (WAL, no fsync: the buckets are worth none), and the table stays small: full
-buckets are forgotten, and past `max_clients` those nearest to full go first.
+Gunicorn's workers, several `pressroom serve` on one data directory, and on PostgreSQL several
+web nodes behind a load balancer each keep their own memory: buckets there would multiply a
+client's budget by the number of processes. A take is one SQL statement, and the table stays
+small: full buckets are forgotten, and past `max_clients` those nearest to full go first. The
+buckets are worth no durability: on SQLite the file runs in WAL without fsync, on PostgreSQL
+the table is UNLOGGED (ratelimits_0002) and the time is the server's, the same for every node.
 """
 
 from __future__ import annotations
@@ -15,15 +18,22 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from pathlib import Path
+from typing import Any, cast
+
+import sqlalchemy
+
+from archive import migrate
+from archive.database import Database
+from archive.errors import ArchiveError
+from archive.layout import DataDir
+from archive.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+STORE_ERRORS = (sqlite3.Error, sqlalchemy.exc.SQLAlchemyError, ArchiveError, OSError)
+
 REFILL = "min(:burst, tokens + max(0.0, :now - updated) * :rate)"
-SCHEMA = ("CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, "
-          "updated REAL NOT NULL, full_at REAL NOT NULL, allowed INTEGER NOT NULL) WITHOUT ROWID",
-          "CREATE INDEX IF NOT EXISTS buckets_full_at ON buckets (full_at)")
-# one statement, so one short transaction: refill the bucket, then take a token if there is one
+# SQLite: one statement, so one short transaction: refill the bucket, then take a token if any
 TAKE = f"""INSERT INTO buckets (key, tokens, updated, full_at, allowed)
 VALUES (:key, :burst - (:burst >= 1), :now, :now + (:burst >= 1) / :rate, :burst >= 1)
 ON CONFLICT (key) DO UPDATE SET
@@ -36,6 +46,25 @@ RETURNING allowed"""
 PRUNE = ("DELETE FROM buckets WHERE full_at <= :now",
          "DELETE FROM buckets WHERE key IN (SELECT key FROM buckets ORDER BY full_at DESC "
          "LIMIT -1 OFFSET :cap)")
+
+# PostgreSQL: the same take, with its own words for min, max and true-as-1; "now" is the
+# server's clock, read once (EXCLUDED.updated is the row the statement meant to insert)
+_PG_NOW = "extract(epoch FROM clock_timestamp())::float8"
+_PG_REFILL = "LEAST(:burst, b.tokens + GREATEST(0.0, EXCLUDED.updated - b.updated) * :rate)"
+_PG_ONE = "CASE WHEN {} >= 1 THEN 1 ELSE 0 END"
+PG_TAKE = f"""INSERT INTO buckets AS b (key, tokens, updated, full_at, allowed)
+SELECT :key, :burst - {_PG_ONE.format(":burst")}, now, now + {_PG_ONE.format(":burst")} / :rate,
+       {_PG_ONE.format(":burst")}
+FROM (SELECT {_PG_NOW} AS now) AS clock
+ON CONFLICT (key) DO UPDATE SET
+    allowed = {_PG_ONE.format(_PG_REFILL)},
+    tokens = {_PG_REFILL} - {_PG_ONE.format(_PG_REFILL)},
+    full_at = EXCLUDED.updated + (:burst - {_PG_REFILL} + {_PG_ONE.format(_PG_REFILL)}) / :rate,
+    updated = EXCLUDED.updated
+RETURNING allowed"""
+PG_PRUNE = (f"DELETE FROM buckets WHERE full_at <= {_PG_NOW}",
+            "DELETE FROM buckets WHERE key IN (SELECT key FROM buckets ORDER BY full_at DESC "
+            "OFFSET :cap)")
 
 
 class MemoryBuckets:
@@ -60,59 +89,81 @@ class MemoryBuckets:
 
 
 class SharedBuckets:
-    """Token buckets in a SQLite file (WAL) that every process serving a data directory shares.
+    """Token buckets in the rate-limit store that every process serving the archive shares.
 
-    One connection per process, behind a lock: a take is one statement of a few microseconds,
-    and under gevent a connection per greenlet would mean one per open client connection.
+    One connection per process, behind a lock: a take is one statement of a few microseconds
+    on SQLite (run on the driver's connection, SQLAlchemy's layer would double its cost), and
+    under gevent a connection per greenlet would mean one per open client connection.
     """
 
     PRUNE_EVERY = 500
 
-    def __init__(self, path: Path, max_clients: int = 100_000, busy_seconds: float = 0.5) -> None:
-        self.path = path
+    def __init__(self, url: str, max_clients: int = 100_000, busy_seconds: float = 0.5) -> None:
+        self.url = url
         self.max_clients = max_clients
         self.busy_seconds = busy_seconds
         self.memory = MemoryBuckets(max_clients)
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        self._db: Database | None = None
+        self._sqlite: sqlite3.Connection | None = None
         self._pid = 0
         self._takes = itertools.count(1)
         self._warned = False
 
+    @classmethod
+    def of(cls, settings: Settings) -> SharedBuckets:
+        """The buckets of the settings' data directory (or shared database)."""
+        return cls(DataDir.of(settings).store_url("ratelimits"))
+
     def take(self, key: str, rate: float, burst: float) -> bool:
         """Take a token from a bucket; False when it is empty."""
-        now = time.time()
+        params: dict[str, Any] = {"key": key, "rate": float(rate), "burst": float(burst),
+                                  "now": time.time(), "cap": self.max_clients}
+        prune = next(self._takes) % self.PRUNE_EVERY == 0
         try:
             with self._lock:
                 db = self._connection()
-                allowed = db.execute(TAKE, {"key": key, "rate": float(rate), "burst": float(burst),
-                                            "now": now}).fetchall()[0][0]
-                if next(self._takes) % self.PRUNE_EVERY == 0:
-                    for statement in PRUNE:
-                        db.execute(statement, {"now": now, "cap": self.max_clients})
+                if self._sqlite is not None:
+                    allowed = self._sqlite.execute(TAKE, params).fetchall()[0][0]
+                    if prune:
+                        for statement in PRUNE:
+                            self._sqlite.execute(statement, params)
+                else:
+                    allowed = db.scalar(PG_TAKE, params)
+                    if prune:
+                        for statement in PG_PRUNE:
+                            db.execute(statement, params)
             return bool(allowed)
-        except sqlite3.Error as exc:
+        except STORE_ERRORS as exc:  # limits per process for a while, never a 500
             with self._lock:                                # open afresh next time
-                if self._db is not None:
-                    self._db.close()
-                    self._db = None
+                self._drop()
             if not self._warned:
                 self._warned = True
-                logger.warning("rate limits are per process for now: %s: %s", self.path, exc)
+                logger.warning("rate limits are per process for now: %s: %s", self.url, exc)
             return self.memory.take(key, rate, burst)
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Database:
         """This process's connection (a new one after a fork: connections do not cross it)."""
         if self._db is None or self._pid != os.getpid():
-            db = sqlite3.connect(self.path, timeout=self.busy_seconds, isolation_level=None,
-                                 check_same_thread=False)
+            self._db, self._sqlite = None, None
+            db = Database(self.url, what="rate limits")
             try:
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = OFF")      # buckets are worth no fsync
-                for statement in SCHEMA:
-                    db.execute(statement)
-            except sqlite3.Error:
+                migrate.ensure(db, "ratelimits")
+                if db.sqlite:
+                    raw = cast(sqlite3.Connection, db.conn.connection.dbapi_connection)
+                    raw.execute(f"PRAGMA busy_timeout = {int(self.busy_seconds * 1000)}")
+                    raw.execute("PRAGMA synchronous = OFF")      # buckets are worth no fsync
+                    self._sqlite = raw
+            except BaseException:
                 db.close()
                 raise
             self._db, self._pid = db, os.getpid()
         return self._db
+
+    def _drop(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            try:
+                self._db.close()
+            except STORE_ERRORS:  # a broken connection is being thrown away anyway
+                logger.debug("closing the rate-limit connection failed", exc_info=True)
+        self._db, self._sqlite = None, None

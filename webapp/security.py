@@ -3,8 +3,9 @@
 `Gate`, a WSGI middleware, runs before Flask: it believes X-Forwarded-For and -Proto only from
 trusted proxies, refuses Host headers that are not allowed, and pins the scheme, host and path
 prefix of every URL the app makes to web.base_url when it is set. Rate limits are token buckets
-in a small SQLite file of the data directory: every worker process, and every server on that
-data directory, draws on the same budget per client (webapp/ratelimit.py).
+in a small SQLite file of the data directory, or a table of the shared PostgreSQL database:
+every worker process, and every server on that data directory or database, draws on the same
+budget per client (webapp/ratelimit.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +22,6 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests
 
 from archive.errors import ArchiveError, SettingsError
-from archive.layout import DataDir
 from archive.settings import WebSettings
 from webapp.i18n import choose_language, translate
 from webapp.ratelimit import SharedBuckets
@@ -257,7 +256,7 @@ def install(app: Flask) -> None:
     """Add the gate, headers, limits and the error handler to an app."""
     settings = app.extensions["pressroom_settings"]
     app.wsgi_app = Gate(app.wsgi_app, settings.web)  # type: ignore[method-assign]
-    app.extensions["pressroom_buckets"] = SharedBuckets(DataDir(Path(app.config["DATA_DIR"])).ratelimits)
+    app.extensions["pressroom_buckets"] = SharedBuckets.of(settings)
     app.extensions["pressroom_limits"] = {}
     for kind in ("search", "export", "page"):
         add_limit(app, kind, app.config[f"{kind.upper()}_RATE"], app.config[f"{kind.upper()}_BURST"])

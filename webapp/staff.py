@@ -99,7 +99,7 @@ def configure(state: BlueprintSetupState) -> None:
 
 
 def _accounts() -> Accounts:
-    return Accounts(current_app.config["DATA_DIR"])
+    return Accounts.of(current_app.extensions["pressroom_settings"])
 
 
 def _logged_in_user() -> str | None:
@@ -190,7 +190,7 @@ def logout() -> Any:
 def dashboard() -> Any:
     """The controls (a crawl per site, reclean, rebuild) and the recent jobs."""
     settings: Settings = current_app.extensions["pressroom_settings"]
-    queue = JobQueue(current_app.config["DATA_DIR"])
+    queue = JobQueue.of(settings)
     try:
         jobs = queue.recent(RECENT_JOBS)
     finally:
@@ -210,7 +210,7 @@ def queue_job() -> Any:
         raise BadRequest()
     if kind != "crawl":
         site = None
-    queue = JobQueue(current_app.config["DATA_DIR"])
+    queue = JobQueue.of(settings)
     try:
         job = queue.enqueue(kind, site, requested_by=g.staff_user)
     finally:
