@@ -183,3 +183,14 @@ class Accounts:
     def end_session(self, session_id: str) -> None:
         """Close a login."""
         self._db.execute("DELETE FROM sessions WHERE id = :id", {"id": session_id})
+
+    def signing_key(self, name: str = "session") -> bytes:
+        """Return the key every web node signs staff cookies with, made on first use (32 bytes).
+
+        For a shared database only: with SQLite the key is DATA_DIR/secret_key."""
+        self._db.execute("INSERT INTO signing_keys (name, value, created) VALUES (:name, :value, "
+                         ":created) ON CONFLICT (name) DO NOTHING",
+                         {"name": name, "value": secrets.token_hex(32),
+                          "created": _now().isoformat(timespec="seconds")})
+        value = self._db.scalar("SELECT value FROM signing_keys WHERE name = :name", {"name": name})
+        return bytes.fromhex(str(value))

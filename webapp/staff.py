@@ -70,14 +70,24 @@ def load_secret_key(data_dir: Path) -> bytes:
     return key
 
 
+def _signing_key(app: Flask) -> bytes:
+    """The cookie key: DATA_DIR/secret_key, or the shared database's, which every node uses."""
+    settings: Settings = app.extensions["pressroom_settings"]
+    if not DataDir.of(settings).shared_database:
+        return load_secret_key(app.config["DATA_DIR"])
+    with Accounts.of(settings) as accounts:
+        return accounts.signing_key()
+
+
 class StaffSessions(SecureCookieSessionInterface):
-    """Signed-cookie sessions for /staff only (public pages get no cookie), keyed per data dir."""
+    """Signed-cookie sessions for /staff only (public pages get no cookie), keyed per data dir
+    (or per shared database)."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path != PREFIX and not request.path.startswith(PREFIX + "/"):
             return None
         if not app.secret_key:
-            app.secret_key = load_secret_key(app.config["DATA_DIR"])
+            app.secret_key = _signing_key(app)
         return super().open_session(app, request)
 
 
