@@ -2,11 +2,17 @@
 
 A backup is a folder: every SQLite database of the data directory, each copied through SQLite's
 online backup API (one consistent snapshot), then the WARC files, and `manifest.json` with each
-file's size and SHA-256. WARC files are copied after the catalogue: a record is fsynced before
-the row that points at it is committed, so every record the snapshot references is on disk by
-then. A closed WARC file is copied whole. A file still being written (`.open`) is copied up to
-the end of the last record the snapshot references (with the request record of that exchange,
-written and fsynced before the row), under its final name: the copy holds no half record.
+file's size and SHA-256. With the catalogue on PostgreSQL the backup has the same form: the
+catalogue, staff and jobs tables are copied into SQLite files made by the same migrations, each
+store in one REPEATABLE READ snapshot (archive/copy.py), and a restore into a PostgreSQL target
+copies them back into its (empty) database.
+
+WARC files are copied after the catalogue: a record is fsynced before the row that points at it
+is committed, so every record the snapshot references is on disk by then. A closed WARC file is
+copied whole. A file still being written (`.open`) is copied up to the end of the last record
+the snapshot references (with the request record of that exchange, written and fsynced before
+the row), under its final name: the copy holds no half record. In the backup they are in
+`warc/`, wherever [archive] warc_dir kept them; a restore puts them where its settings say.
 
 The backup is written into DIR/.partial and moved into DIR at the end, the manifest last, so a
 killed backup leaves `.partial` behind and is never taken for a complete one.
@@ -33,7 +39,10 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive import migrate
 from archive.catalogue import Catalogue, now_iso
+from archive.copy import copy_store, store_rows
+from archive.database import Database, redacted, sqlite_url
 from archive.errors import ArchiveError
 from archive.layout import PRIVATE_FILES, DataDir, open_archive
 from archive.settings import Settings
@@ -48,6 +57,9 @@ PARTIAL = ".partial"
 MANIFEST_FORMAT = 1
 CHUNK = 1 << 20
 PRIVATE = 0o600
+WARC_FOLDER = "warc"  # in a backup, whatever [archive] warc_dir says
+# the stores a backup holds, as the SQLite files of a data directory (rate limits are not kept)
+STORE_FILES = {"catalogue": "catalogue.sqlite", "staff": "staff.sqlite", "jobs": "jobs.sqlite"}
 
 
 class BackupError(ArchiveError):
@@ -77,17 +89,22 @@ class BackupSummary:
 
 
 # -- backup -----------------------------------------------------------------------------------
-def backup_archive(data_dir: Path, target: Path) -> BackupSummary:
-    """Write a consistent snapshot of a data directory into `target` (empty or absent)."""
-    paths = DataDir(data_dir)
-    if not paths.catalogue.is_file():
+def backup_archive(source: Path | DataDir, target: Path) -> BackupSummary:
+    """Write a consistent snapshot of a data directory (and its shared database, when the
+    DataDir names one) into `target` (empty or absent)."""
+    paths = source if isinstance(source, DataDir) else DataDir(source)
+    data_dir = paths.root
+    if paths.shared_database:
+        if _store_revision(paths.database, "catalogue") is None:
+            raise BackupError(f"no archive in {redacted(paths.database)}: it has no catalogue")
+    elif not paths.catalogue.is_file():
         raise BackupError(f"no archive in {data_dir}: {paths.catalogue.name} is missing")
     _check_empty(target, f"{target} is not empty: a backup goes into an empty or new folder")
     if not target.exists():
         target.mkdir(parents=True, mode=stat.S_IMODE(data_dir.stat().st_mode))
     partial = target / PARTIAL
     partial.mkdir(mode=0o700)  # private while it is written; its files take their modes
-    (partial / paths.warc.name).mkdir(mode=0o700)
+    (partial / WARC_FOLDER).mkdir(mode=0o700)
     try:
         entries, releases = _write_snapshot(paths, partial)
     except (ArchiveError, OSError):
@@ -99,7 +116,11 @@ def backup_archive(data_dir: Path, target: Path) -> BackupSummary:
 
 def _write_snapshot(paths: DataDir, partial: Path) -> tuple[list[FileEntry], int]:
     """Copy databases, then WARC files, then write the manifest, all into `partial`."""
-    entries = [_snapshot_db(db, partial) for db in sorted(paths.root.glob("*.sqlite"))]
+    if paths.shared_database:
+        entries = [_snapshot_store(paths, store, partial) for store in STORE_FILES
+                   if _store_revision(paths.database, store) is not None]
+    else:
+        entries = [_snapshot_db(db, partial) for db in sorted(paths.root.glob("*.sqlite"))]
     snapshot = Catalogue(partial / paths.catalogue.name, read_only=True)
     try:
         last = _last_records(snapshot)
@@ -108,12 +129,14 @@ def _write_snapshot(paths: DataDir, partial: Path) -> tuple[list[FileEntry], int
         snapshot.close()
     entries += _copy_warcs(paths.warc, partial, last)
     if paths.warc.is_dir():
-        (partial / paths.warc.name).chmod(stat.S_IMODE(paths.warc.stat().st_mode))
+        (partial / WARC_FOLDER).chmod(stat.S_IMODE(paths.warc.stat().st_mode))
     manifest = {"format": MANIFEST_FORMAT, "created": now_iso(),
                 "source": str(paths.root.resolve()), "pressroom": pressroom_version(),
                 "releases": releases, "files": [asdict(e) for e in entries]}
+    if paths.shared_database:
+        manifest["database"] = redacted(paths.database)
     _write_durably(partial / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode(),
-                   copy_mode(paths.catalogue))  # it says what the archive holds
+                   copy_mode(partial / STORE_FILES["catalogue"]))  # it says what the archive holds
     return entries, releases
 
 
@@ -159,6 +182,34 @@ def _snapshot_db(source: Path, root: Path) -> FileEntry:
     return _entry(copy, root)
 
 
+def _store_revision(url: str, store: str) -> str | None:
+    """The store's schema revision in a database, or None when it has none of its tables."""
+    db = Database(url, read_only=True, what=store)
+    try:
+        return migrate.current(db, store)
+    finally:
+        db.close()
+
+
+def _snapshot_store(paths: DataDir, store: str, root: Path) -> FileEntry:
+    """Copy one store of the shared database into a SQLite file, as the data directory would
+    keep it: the same migrations, one snapshot, a self-contained file."""
+    copy = root / STORE_FILES[store]
+    os.close(_create(copy))  # private from the start: staff password hashes
+    try:
+        copy_store(paths.database, sqlite_url(copy), store)
+        with sqlite3.connect(copy) as db:
+            db.execute("PRAGMA journal_mode=DELETE")  # no -wal beside it
+        db.close()
+    except (ArchiveError, sqlite3.Error) as exc:
+        raise BackupError(f"{redacted(paths.database)}: cannot back up the {store}: {exc}") from exc
+    finally:
+        copy.with_name(copy.name + ".migrate-lock").unlink(missing_ok=True)
+    mode = stat.S_IMODE(paths.root.stat().st_mode) & 0o666  # as a file of the data directory
+    copy.chmod(mode & PRIVATE if copy.name in PRIVATE_FILES else mode)
+    return _entry(copy, root)
+
+
 def _last_records(catalogue: Catalogue) -> dict[str, RecordRef]:
     """Return, for each WARC file the catalogue points into, its last referenced record."""
     last: dict[str, RecordRef] = {}
@@ -184,7 +235,7 @@ def _copy_warcs(source: Path, root: Path, last: dict[str, RecordRef]) -> list[Fi
             found.setdefault(path.name.removesuffix(OPEN_SUFFIX), True)
     entries = []
     for name, is_open in sorted(found.items()):
-        copy = root / source.name / name
+        copy = root / WARC_FOLDER / name
         if not is_open:
             entries.append(_copy_file(source / name, copy, None, root))
         elif name in last:
@@ -320,14 +371,31 @@ def check_backup(backup: Path, entries: list[FileEntry]) -> None:
 
 
 def restore_archive(backup: Path, settings: Settings) -> BackupSummary:
-    """Check a backup, copy it into the (empty) data directory and verify the result."""
+    """Check a backup, copy it into the (empty) data directory, or its databases into the
+    (empty) shared database the settings name, and verify the result."""
     manifest, entries = read_manifest(backup)
+    where = DataDir.of(settings)
     data_dir = settings.data_dir
     _check_empty(data_dir, f"refusing to restore into {data_dir}: it is not empty "
                            "(restore into an empty or new data directory)")
+    if where.warc_dir:
+        _check_empty(where.warc, f"refusing to restore into {where.warc} ([archive] warc_dir): "
+                                 "it is not empty")
+    stores = {name: store for store, name in STORE_FILES.items()} if where.shared_database else {}
+    for store in stores.values():
+        held = store_rows(where.database, store)
+        if held:
+            raise BackupError(f"refusing to restore into {redacted(where.database)}: its {store} "
+                              f"already holds {held} rows (restore into an empty database)")
     check_backup(backup, entries)
+    folders: set[Path] = set()
     for entry in entries:
-        target = data_dir / entry.path
+        if entry.path in stores:
+            _restore_store(backup / entry.path, where, stores[entry.path])
+            continue
+        relative = PurePosixPath(entry.path)
+        target = (where.warc.joinpath(*relative.parts[1:]) if relative.parts[0] == WARC_FOLDER
+                  else data_dir / entry.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         source = backup / entry.path
         # a backup's own mode, capped: one from an older Pressroom may hold a readable staff.sqlite
@@ -336,13 +404,34 @@ def restore_archive(backup: Path, settings: Settings) -> BackupSummary:
             out.flush()
             os.fchmod(out.fileno(), copy_mode(source))
             os.fsync(out.fileno())
-    for folder in {(data_dir / e.path).parent for e in entries}:
+        folders.add(target.parent)
+    for folder in folders:
         fsync_dir(folder)
     report = verify_restored(settings)
     if not report.ok:
-        raise BackupError(f"the restored archive in {data_dir} fails verification "
+        where_to = redacted(where.database) if where.shared_database else str(data_dir)
+        raise BackupError(f"the restored archive in {where_to} fails verification "
                           f"({len(report.problems)} problems), first: {report.problems[0]}")
     return BackupSummary(entries, int(manifest.get("releases", 0)))
+
+
+def _restore_store(source: Path, where: DataDir, store: str) -> None:
+    """Copy a backed-up SQLite store into the shared database, through a scratch copy brought
+    to this Pressroom's schema (a backup may come from an older one)."""
+    where.root.mkdir(parents=True, exist_ok=True)
+    scratch = where.root / f".restore-{source.name}"
+    try:
+        with source.open("rb") as src, open(_create(scratch), "wb") as out:
+            shutil.copyfileobj(src, out, CHUNK)
+        migrate.upgrade(sqlite_url(scratch), store)
+        copy_store(sqlite_url(scratch), where.database, store)
+    except ArchiveError as exc:
+        raise BackupError(f"{source.name}: cannot restore the {store} into "
+                          f"{redacted(where.database)}: {exc}") from exc
+    finally:
+        for leftover in (scratch, *(scratch.with_name(scratch.name + suffix)
+                                    for suffix in ("-wal", "-shm", "-journal", ".migrate-lock"))):
+            leftover.unlink(missing_ok=True)
 
 
 def verify_restored(settings: Settings) -> VerifyReport:

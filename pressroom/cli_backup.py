@@ -8,6 +8,7 @@ import click
 
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
+from archive.layout import DataDir
 from pressroom.backup import backup_archive, rebuild_index, restore_archive
 
 
@@ -23,10 +24,14 @@ def backup(directory: Path, config_file: str | None, data_dir: str | None,
     references). manifest.json lists every file with its size and SHA-256. The backup is
     written into DIRECTORY/.partial and moved into place when complete. Each copy keeps its
     source's file mode, whatever the umask; staff.sqlite is never more than 0600.
+
+    With [archive] database on PostgreSQL, the catalogue, staff and jobs tables are written as
+    SQLite files of the same schema (each store one REPEATABLE READ snapshot): the backup has
+    the same form either way, and `pressroom restore` reads it into either.
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:
-        summary = backup_archive(settings.data_dir, directory)
+        summary = backup_archive(DataDir.of(settings), directory)
     except (ArchiveError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backup {directory}: {len(summary.files)} files, {summary.bytes} bytes, "
@@ -44,7 +49,9 @@ def restore(backup_dir: Path, no_index: bool, config_file: str | None, data_dir:
 
     Every file is checked against the manifest's size and SHA-256 before anything is copied;
     the restored archive must then pass `pressroom verify`. Exits 1 on any mismatch. Files keep
-    their mode in the backup; staff.sqlite is never more than 0600.
+    their mode in the backup; staff.sqlite is never more than 0600. With [archive] database on
+    PostgreSQL the databases are copied into it, which must hold no catalogue, staff or jobs
+    rows yet; WARC files go to [archive] warc_dir when it is set.
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -14,12 +15,14 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import pressroom.backup
 from archive.capture.fetch import Response
 from archive.catalogue import Catalogue
+from archive.database import sqlite_url
 from archive.layout import DataDir
 from archive.settings import Settings
 from archive.warcstore import OPEN_SUFFIX, RecordRef, WarcStore, iter_records, valid_length
@@ -392,3 +395,56 @@ def test_restore_of_a_mid_crawl_backup_verifies_and_searches_the_same(
         assert got == want, query["id"]
         answered += bool(want)
     assert answered >= 20  # the queries find releases: equal lists are not two empty ones
+
+
+# -- the catalogue on PostgreSQL --------------------------------------------------------------
+
+def test_a_postgresql_archive_backs_up_as_sqlite_and_restores_into_either(
+        tmp_path: Path, postgres_url: str, postgres_cluster: Any) -> None:
+    from archive.copy import copy_catalogue
+    from tests.test_copy import dump
+    from webapp.accounts import Accounts
+
+    data = tmp_path / "data"
+    _small_archive(data, close=True)
+    copy_catalogue(sqlite_url(data / "catalogue.sqlite"), postgres_url)
+    (data / "catalogue.sqlite").unlink()                 # the record is now the database's
+    with Accounts(postgres_url) as accounts:
+        accounts.add("alice", "correct horse battery staple")
+    on_postgresql = {"PRESSROOM_ARCHIVE_DATABASE": postgres_url}
+
+    made = run_cli("backup", str(tmp_path / "backup"), "--data-dir", str(data), env=on_postgresql)
+    assert made.returncode == 0, made.stderr
+    _, entries = read_manifest(tmp_path / "backup")
+    names = {e.path for e in entries}
+    assert {"catalogue.sqlite", "staff.sqlite"} <= names and "jobs.sqlite" not in names
+    assert sum(n.startswith("warc/") for n in names) == 1
+    assert not [p.name for p in (tmp_path / "backup").iterdir()
+                if p.name.endswith(("-wal", "-shm", "-lock"))], "self-contained files only"
+    assert stat.S_IMODE((tmp_path / "backup" / "staff.sqlite").stat().st_mode) == 0o600
+    assert dump(sqlite_url(tmp_path / "backup" / "catalogue.sqlite")) == dump(postgres_url)
+
+    into_sqlite = run_cli("restore", str(tmp_path / "backup"), "--data-dir",
+                          str(tmp_path / "plain"), "--no-index")
+    assert into_sqlite.returncode == 0, into_sqlite.stderr
+    assert "verify passed" in into_sqlite.stdout
+    assert dump(sqlite_url(tmp_path / "plain" / "catalogue.sqlite")) == dump(postgres_url)
+
+    second = postgres_cluster.new_database()
+    shared_warcs = tmp_path / "shared-warcs"
+    elsewhere = {"PRESSROOM_ARCHIVE_DATABASE": second, "PRESSROOM_ARCHIVE_WARC_DIR": str(shared_warcs)}
+    into_postgresql = run_cli("restore", str(tmp_path / "backup"), "--data-dir",
+                              str(tmp_path / "node"), "--no-index", env=elsewhere)
+    assert into_postgresql.returncode == 0, into_postgresql.stderr
+    assert dump(second) == dump(postgres_url)
+    assert len(list(shared_warcs.glob("*.warc.gz"))) == 1, "WARC files go to [archive] warc_dir"
+    assert not any(p.name.startswith(".restore") for p in (tmp_path / "node").iterdir())
+    with Accounts(second) as accounts:
+        assert accounts.authenticate("alice", "correct horse battery staple")
+
+    shutil.rmtree(shared_warcs)
+    again = run_cli("restore", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "other"),
+                    "--no-index", env=elsewhere)
+    assert again.returncode == 1
+    assert re.search(r"refusing to restore into postgresql\S+: its catalogue already holds \d+ "
+                     r"rows \(restore into an empty database\)", again.stderr), again.stderr
