@@ -11,8 +11,10 @@ import click
 
 from archive.cli_common import common_options, settings_from
 from archive.errors import ArchiveError
+from archive.layout import DataDir
 from archive.lock import RunLock
 from pressroom.schedule import Scheduler
+from pressroom.schedule_lock import SchedulerLock
 
 
 @click.command()
@@ -30,6 +32,10 @@ def schedule(site_keys: tuple[str, ...], once: bool, config_file: str | None,
     runs at the times of its `schedule` (or [schedule] cron: 5-field cron in UTC, or
     "@every 30m"), plus up to [schedule] jitter seconds. One run at a time, each a child
     `pressroom` process; one scheduler per data directory. State: DATA_DIR/schedule.json.
+
+    With [archive] database on PostgreSQL, one scheduler is active across all machines (a
+    database lock): another `pressroom schedule` stands by, trying every [schedule] poll
+    seconds, and takes over when the active one dies. `--once` does not wait: it exits 1.
     """
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     unknown = [k for k in site_keys if k not in settings.sites]
@@ -38,15 +44,27 @@ def schedule(site_keys: tuple[str, ...], once: bool, config_file: str | None,
                                  f"{', '.join(settings.sites) or 'none'})", param_hint="--site")
     stop = threading.Event()
     _stop_on_signals(stop)
-    lock = RunLock(settings.data_dir, "schedule")
-    try:
-        lock.acquire()
-    except ArchiveError as exc:
-        raise click.ClickException(f"a scheduler is already running on this data directory: "
-                                   f"{exc}") from None
+    where = DataDir.of(settings)
+    lock: RunLock | SchedulerLock
+    if where.shared_database:
+        lock = SchedulerLock(where.database)
+        if not (lock.try_acquire() if once else lock.wait(stop, settings.schedule.poll)):
+            lock.release()
+            if stop.is_set():
+                return
+            raise click.ClickException(f"a scheduler is already active on {lock.holder()}")
+    else:
+        lock = RunLock(settings.data_dir, "schedule")
+        try:
+            lock.acquire()
+        except ArchiveError as exc:
+            raise click.ClickException(f"a scheduler is already running on this data directory: "
+                                       f"{exc}") from None
+    lost = False
     try:
         try:
-            scheduler = Scheduler(settings, list(site_keys), config_file, stop=stop)
+            scheduler = Scheduler(settings, list(site_keys), config_file, stop=stop,
+                                  still_active=lock.still_held if isinstance(lock, SchedulerLock) else None)
         except ArchiveError as exc:
             raise click.ClickException(str(exc)) from None
         if once:
@@ -54,8 +72,12 @@ def schedule(site_keys: tuple[str, ...], once: bool, config_file: str | None,
         else:
             scheduler.run_forever()
             ok = True
+        lost = scheduler.lost_lock
     finally:
         lock.release()
+    if lost:
+        raise click.ClickException("the scheduler lock was lost (its database connection "
+                                   "dropped): stopped, so that two schedulers never run at once")
     if not ok and not stop.is_set():
         sys.exit(1)
 

@@ -111,14 +111,17 @@ class Slot:
 class Scheduler:
     """Run the sites' schedules and the job queue on one data directory, one step at a time.
 
-    The caller holds the data directory's "schedule" lock. `clock`, `runner` and `stop` may
-    be replaced in unit tests.
+    The caller holds the data directory's "schedule" lock, or the database's scheduler lock
+    (pressroom/schedule_lock.py): `still_active` then tells, at each heartbeat, whether it
+    still does; when it does not, the scheduler stops and sets `lost_lock`. `clock`, `runner`
+    and `stop` may be replaced in unit tests.
     """
 
     def __init__(self, settings: Settings, sites: list[str] | None = None,
                  config_file: str | None = None, runner: Runner | None = None,
                  clock: Clock = utcnow, stop: threading.Event | None = None,
-                 rng: random.Random | None = None, grace: float = GRACE_SECONDS) -> None:
+                 rng: random.Random | None = None, grace: float = GRACE_SECONDS,
+                 still_active: Callable[[], bool] | None = None) -> None:
         check_settings(settings)
         self.settings = settings
         self.data_dir = settings.data_dir
@@ -130,6 +133,8 @@ class Scheduler:
         self.rng = rng or random.Random()
         self.runner = runner or self._run_child
         self.grace = grace
+        self.still_active = still_active
+        self.lost_lock = False
         self.queue = JobQueue.of(settings)
         abandoned = self.queue.abandon_running()
         if abandoned:
@@ -337,6 +342,11 @@ class Scheduler:
         return sites.setdefault(key, {})
 
     def _heartbeat(self) -> None:
+        if self.still_active is not None and not self.lost_lock and not self.still_active():
+            self.lost_lock = True
+            logger.error("the scheduler lock is lost (its database connection dropped): "
+                         "stopping, another scheduler may be active now")
+            self.stop.set()
         self.state["heartbeat"] = iso(self.clock())
         self._save()
 

@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from archive.database import sqlite_url
+from archive.database import Database, sqlite_url
 from archive.errors import SettingsError
 from archive.layout import DataDir
 from archive.lock import RunLock
@@ -281,14 +282,15 @@ class Tiny:
 class Running:
     """`pressroom schedule` in a subprocess, its log in a file."""
 
-    def __init__(self, tmp_path: Path, config: Path, data: Path, *extra: str) -> None:
+    def __init__(self, tmp_path: Path, config: Path, data: Path, *extra: str,
+                 env: dict[str, str] | None = None) -> None:
         self.data = data
         self.log_path = tmp_path / f"schedule-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pressroom", "schedule", "--config", str(config), "--data-dir",
              str(data), *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log,
-            env={**os.environ, **FAST_ENV})
+            env={**os.environ, **FAST_ENV, **(env or {})})
 
     def wait_for(self, what: str, check: Callable[[dict[str, Any]], bool], timeout: float = 30
                  ) -> dict[str, Any]:
@@ -300,6 +302,15 @@ class Running:
             assert self.proc.poll() is None, f"scheduler exited early:\n{self.text()}"
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}:\n{self.text()}")
+
+    def wait_for_log(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.text():
+                return
+            assert self.proc.poll() is None, f"scheduler exited early:\n{self.text()}"
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {text!r}:\n{self.text()}")
 
     def terminate(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
@@ -320,8 +331,8 @@ class Running:
 def start(tmp_path: Path) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
-    def run(config: Path, data: Path, *extra: str) -> Running:
-        started.append(Running(tmp_path, config, data, *extra))
+    def run(config: Path, data: Path, *extra: str, env: dict[str, str] | None = None) -> Running:
+        started.append(Running(tmp_path, config, data, *extra, env=env))
         return started[-1]
 
     yield run
@@ -477,3 +488,52 @@ def test_once_runs_every_site_and_exits(
     assert state["sites"]["tiny"]["last_trigger"] == "once"
     assert [s["what"] for s in state["recent"]] == ["crawl", "index"]
     assert state["state"] == "stopped"
+
+
+def test_on_postgresql_one_scheduler_is_active_and_another_takes_over_when_it_dies(
+        tmp_path: Path, start: Callable[..., Running], postgres_url: str) -> None:
+    """Two machines (own data directories, one database): the second stands by, then takes
+    over when the first is SIGKILLed, and claims the jobs queued in the database."""
+    config = write_config(tmp_path / "c.toml", {"far": ("http://127.0.0.1:9/", NEVER)})
+    shared = {"PRESSROOM_ARCHIVE_DATABASE": postgres_url}
+    first = start(config, tmp_path / "a", env=shared)
+    first.wait_for("the first scheduler", lambda s: s["pid"] == first.proc.pid)
+    second = start(config, tmp_path / "b", env=shared)
+    host = socket.gethostname()
+    second.wait_for_log(f"standing by: scheduler active on {host} pid {first.proc.pid}")
+    assert not DataDir(tmp_path / "b").schedule_state.exists(), "a standby runs nothing"
+    once = run_process("schedule", "--once", "--config", str(config), "--data-dir",
+                       str(tmp_path / "c"), env={**FAST_ENV, **shared}, timeout=30)
+    assert once.returncode == 1
+    assert f"Error: a scheduler is already active on {host} pid {first.proc.pid}" in once.stderr
+
+    first.proc.kill()                        # its connection drops: the server frees the lock
+    first.proc.wait()
+    second.wait_for("the takeover", lambda s: s["pid"] == second.proc.pid, timeout=20)
+    assert "taking over: the scheduler lock is free" in second.text()
+    queue = JobQueue(postgres_url)
+    try:
+        job = queue.enqueue("crawl", "gone", "ana")
+        deadline = time.monotonic() + 10
+        while queue.get(job.id).state == "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert queue.get(job.id).message == "no such site 'gone' in the settings"
+    finally:
+        queue.close()
+    assert second.terminate() == 0
+
+
+def test_a_scheduler_whose_lock_connection_drops_stops_with_an_error(
+        tmp_path: Path, start: Callable[..., Running], postgres_url: str) -> None:
+    config = write_config(tmp_path / "c.toml", {"far": ("http://127.0.0.1:9/", NEVER)})
+    running = start(config, tmp_path / "a", env={"PRESSROOM_ARCHIVE_DATABASE": postgres_url})
+    running.wait_for("the scheduler", lambda s: s["pid"] == running.proc.pid)
+    db = Database(postgres_url)
+    try:
+        ended = db.scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                          "WHERE application_name LIKE 'pressroom schedule %'")
+    finally:
+        db.close()
+    assert ended == 1
+    assert running.proc.wait(timeout=20) == 1
+    assert "Error: the scheduler lock was lost" in running.text()
