@@ -204,7 +204,7 @@ def _snapshot_store(paths: DataDir, store: str, root: Path) -> FileEntry:
     except (ArchiveError, sqlite3.Error) as exc:
         raise BackupError(f"{redacted(paths.database)}: cannot back up the {store}: {exc}") from exc
     finally:
-        copy.with_name(copy.name + ".migrate-lock").unlink(missing_ok=True)
+        copy.with_name(f".{copy.name}.migrate-lock").unlink(missing_ok=True)
     mode = stat.S_IMODE(paths.root.stat().st_mode) & 0o666  # as a file of the data directory
     copy.chmod(mode & PRIVATE if copy.name in PRIVATE_FILES else mode)
     return _entry(copy, root)
@@ -429,8 +429,9 @@ def _restore_store(source: Path, where: DataDir, store: str) -> None:
         raise BackupError(f"{source.name}: cannot restore the {store} into "
                           f"{redacted(where.database)}: {exc}") from exc
     finally:
-        for leftover in (scratch, *(scratch.with_name(scratch.name + suffix)
-                                    for suffix in ("-wal", "-shm", "-journal", ".migrate-lock"))):
+        for leftover in (scratch, scratch.with_name(f".{scratch.name}.migrate-lock"),
+                         *(scratch.with_name(scratch.name + suffix)
+                           for suffix in ("-wal", "-shm", "-journal"))):
             leftover.unlink(missing_ok=True)
 
 

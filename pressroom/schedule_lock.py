@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy.pool import NullPool
 
-from archive.database import engine_url, redacted
+from archive.database import engine_url, first_line, redacted
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class SchedulerLock:
                                        {"key": SCHEDULER_LOCK}).scalar())
         except sqlalchemy.exc.SQLAlchemyError as exc:
             logger.warning("%s: cannot reach the database for the scheduler lock: %s",
-                           redacted(self.url), _first_line(exc))
+                           redacted(self.url), first_line(exc))
             self._drop()
             return False
         self.held = taken
@@ -87,7 +87,7 @@ class SchedulerLock:
         try:
             mine = self._execute(_HOLDERS + " AND l.pid = pg_backend_pid()", _KEY_PARTS).first()
         except sqlalchemy.exc.SQLAlchemyError as exc:
-            logger.error("the scheduler lock's connection failed: %s", _first_line(exc))
+            logger.error("the scheduler lock's connection failed: %s", first_line(exc))
             mine = None
         if mine is None:
             self.held = False
@@ -130,8 +130,3 @@ class SchedulerLock:
             with contextlib.suppress(sqlalchemy.exc.SQLAlchemyError):
                 self._conn.close()
             self._conn = None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -425,7 +425,8 @@ def test_a_postgresql_archive_backs_up_as_sqlite_and_restores_into_either(
     assert dump(sqlite_url(tmp_path / "backup" / "catalogue.sqlite")) == dump(postgres_url)
 
     into_sqlite = run_cli("restore", str(tmp_path / "backup"), "--data-dir",
-                          str(tmp_path / "plain"), "--no-index")
+                          str(tmp_path / "plain"), "--no-index",
+                          env={"PRESSROOM_ARCHIVE_DATABASE": ""})
     assert into_sqlite.returncode == 0, into_sqlite.stderr
     assert "verify passed" in into_sqlite.stdout
     assert dump(sqlite_url(tmp_path / "plain" / "catalogue.sqlite")) == dump(postgres_url)

@@ -146,8 +146,11 @@ def test_user_commands_add_list_change_and_remove(settings: Settings,
     assert gone.exit_code == 1 and "no user 'bob'" in gone.output
     with Accounts.of(settings) as accounts:
         assert [a.name for a in accounts.all_accounts()] == ["dora"]
-    mode = stat.S_IMODE((settings.data_dir / "staff.sqlite").stat().st_mode)
-    assert mode == 0o600, "the password hashes are readable by the owner only"
+    if DataDir.of(settings).shared_database:
+        assert not (settings.data_dir / "staff.sqlite").exists(), "the accounts are the database's"
+    else:
+        mode = stat.S_IMODE((settings.data_dir / "staff.sqlite").stat().st_mode)
+        assert mode == 0o600, "the password hashes are readable by the owner only"
 
 
 # ---- the guard: login, CSRF, no state change on GET ---------------------------------------------
@@ -288,8 +291,13 @@ def test_secret_key_is_made_once_private_and_shared_by_workers(settings: Setting
     key_file = settings.data_dir / "secret_key"
     assert not key_file.exists(), "made on first use, not at start"
     log_in(client)
-    assert len(key_file.read_bytes()) == 32
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    if DataDir.of(settings).shared_database:   # every web node signs with the database's key
+        assert not key_file.exists()
+        with Accounts.of(settings) as accounts:
+            assert len(accounts.signing_key()) == 32
+    else:
+        assert len(key_file.read_bytes()) == 32
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     other = create_app({"TESTING": True}, settings=settings).test_client()
     cookie = client.get_cookie(COOKIE, path="/staff")
     assert cookie is not None
@@ -316,8 +324,8 @@ def test_a_queued_crawl_is_listed_and_nothing_runs(app: Flask, client: FlaskClie
     # no crawl ran: the data dir holds only the staff database, the queue, the cookie key and
     # the rate limits' buckets (each SQLite file with its WAL files and migration lock)
     stores = {"staff.sqlite", "jobs.sqlite", "ratelimits.db"}
-    allowed = {f"{name}{suffix}" for name in stores
-               for suffix in ("", "-wal", "-shm", ".migrate-lock")} | {"secret_key"}
+    allowed = {f"{name}{suffix}" for name in stores for suffix in ("", "-wal", "-shm")}
+    allowed |= {f".{name}.migrate-lock" for name in stores} | {"secret_key"}
     assert {p.name for p in data_dir.iterdir()} <= allowed
 
     shown = soup(client.get("/staff/"))

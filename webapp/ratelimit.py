@@ -118,11 +118,12 @@ class SharedBuckets:
     def take(self, key: str, rate: float, burst: float) -> bool:
         """Take a token from a bucket; False when it is empty."""
         params: dict[str, Any] = {"key": key, "rate": float(rate), "burst": float(burst),
-                                  "now": time.time(), "cap": self.max_clients}
+                                  "cap": self.max_clients}
         prune = next(self._takes) % self.PRUNE_EVERY == 0
         try:
             with self._lock:
                 db = self._connection()
+                params["now"] = time.time()       # after any wait for the lock or a connection
                 if self._sqlite is not None:
                     allowed = self._sqlite.execute(TAKE, params).fetchall()[0][0]
                     if prune:
