@@ -101,6 +101,7 @@ def test_open_warc_is_copied_up_to_the_last_referenced_exchange(tmp_path: Path) 
     assert not (tmp_path / "backup" / ".partial").exists()
 
 
+@pytest.mark.no_database  # a SQLite archive made by hand (here and below: SQLite files' modes)
 def test_manifest_lists_every_file_with_size_and_digest(tmp_path: Path) -> None:
     _, warc = _small_archive(tmp_path / "data", close=True)
     result = run_cli("backup", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "data"))
@@ -254,6 +255,7 @@ def _restore(backup: Path, data: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.no_database
 def test_backup_and_restore_keep_staff_sqlite_private_under_umask_022(
         tmp_path: Path, umask_022: None) -> None:
     data, backup = tmp_path / "data", tmp_path / "backup"
@@ -281,6 +283,7 @@ def test_backup_and_restore_keep_staff_sqlite_private_under_umask_022(
     assert _mode(tmp_path / "from-old" / "staff.sqlite") == 0o600
 
 
+@pytest.mark.no_database
 def test_a_stricter_source_mode_is_kept(tmp_path: Path, umask_022: None) -> None:
     data, backup = tmp_path / "data", tmp_path / "backup"
     _small_archive(data, close=True)

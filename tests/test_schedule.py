@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from archive.database import Database, sqlite_url
+from archive.database import Database
 from archive.errors import SettingsError
 from archive.layout import DataDir
 from archive.lock import RunLock
@@ -345,9 +344,26 @@ def steps(state: dict[str, Any], what: str, exit_code: int | None = None) -> lis
             and (exit_code is None or s["exit"] == exit_code)]
 
 
+def where(data: Path) -> DataDir:
+    """The data directory as the commands a test runs see it (the PostgreSQL pass's database)."""
+    return DataDir(data, os.environ.get("PRESSROOM_ARCHIVE_DATABASE", ""))
+
+
+def catalogue_scalar(data: Path, sql: str) -> Any:
+    db = Database(where(data).catalogue_url, read_only=True)
+    try:
+        return db.scalar(sql)
+    finally:
+        db.close()
+
+
 def catalogue_runs(data: Path) -> list[tuple[str, str, str | None, str]]:
-    with sqlite3.connect(data / "catalogue.sqlite") as db:
-        return db.execute("SELECT site, started, finished, state FROM runs ORDER BY id").fetchall()
+    db = Database(where(data).catalogue_url, read_only=True)
+    try:
+        return [tuple(row) for row in
+                db.execute("SELECT site, started, finished, state FROM runs ORDER BY id")]
+    finally:
+        db.close()
 
 
 def test_schedule_fires_and_runs_crawl_then_index(
@@ -364,8 +380,7 @@ def test_schedule_fires_and_runs_crawl_then_index(
     assert state["sites"]["tiny"]["last_start"] in [c["start"] for c in steps(state, "crawl", 0)]
     assert state["sites"]["tiny"]["last_end"] >= index["end"]
     assert catalogue_runs(data)[0][0] == "tiny" and catalogue_runs(data)[0][3] == "done"
-    with sqlite3.connect(data / "catalogue.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM cleaned WHERE is_release").fetchone()[0] == 2
+    assert catalogue_scalar(data, "SELECT count(*) FROM cleaned WHERE is_release = 1") == 2
     assert any((data / "index").iterdir())       # `pressroom index` ran on what the crawl kept
     final = read_state(data)
     assert final["state"] == "stopped" and final["pid"] == running.proc.pid
@@ -434,6 +449,7 @@ def test_a_failed_run_does_not_stop_the_scheduler(
     assert "another crawl is running" in running.text()
 
 
+@pytest.mark.no_database  # the file lock of SQLite data directories; PostgreSQL's: at the end
 def test_sigkilled_scheduler_leaves_no_stuck_lock_and_a_second_one_is_refused(
         tmp_path: Path, start: Callable[..., Running]) -> None:
     data = tmp_path / "data"
@@ -459,7 +475,7 @@ def test_a_queued_job_is_claimed_run_and_marked_done(
     data = tmp_path / "data"
     data.mkdir()
     config = write_config(tmp_path / "c.toml", {"far": ("http://127.0.0.1:9/", NEVER)})
-    queue = JobQueue(sqlite_url(DataDir(data).jobs))
+    queue = JobQueue(where(data).store_url("jobs"))
     left = queue.enqueue("rebuild", None, "ana")
     queue.claim(pid=999999)                          # as if a dead scheduler had taken it
     job = queue.enqueue("index", None, "ben")
