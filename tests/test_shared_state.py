@@ -6,6 +6,7 @@ share one database, as machines behind a load balancer do.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -201,3 +202,24 @@ def test_the_stores_live_where_the_settings_say(node: Callable[[str], Settings],
     else:
         assert {"staff.sqlite", "jobs.sqlite", "ratelimits.db"} <= files
         assert where.staff.stat().st_mode & 0o077 == 0, "password hashes: owner only"
+
+
+def test_an_unreachable_database_means_per_process_limits_for_a_while(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import webapp.ratelimit
+
+    with socket.socket() as probe:          # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    tries: list[str] = []
+
+    def counted(url: str, **options: Any) -> Database:
+        tries.append(url)
+        return Database(url, **options)
+
+    monkeypatch.setattr(webapp.ratelimit, "Database", counted)
+    buckets = SharedBuckets(f"postgresql://nobody@127.0.0.1:{port}/none")
+    assert [buckets.take("k", 0.001, 2.0) for _ in range(3)] == [True, True, False]
+    assert len(tries) == 1, "no request waits on the database again until RETRY_SECONDS pass"
+    buckets._retry_at = 0.0
+    assert not buckets.take("k", 0.001, 2.0) and len(tries) == 2

@@ -97,6 +97,8 @@ class SharedBuckets:
     """
 
     PRUNE_EVERY = 500
+    RETRY_SECONDS = 30.0    # after a failure, per-process limits for this long: no request waits
+                            # on a database that is down
 
     def __init__(self, url: str, max_clients: int = 100_000, busy_seconds: float = 0.5) -> None:
         self.url = url
@@ -109,6 +111,7 @@ class SharedBuckets:
         self._pid = 0
         self._takes = itertools.count(1)
         self._warned = False
+        self._retry_at = 0.0
 
     @classmethod
     def of(cls, settings: Settings) -> SharedBuckets:
@@ -120,6 +123,8 @@ class SharedBuckets:
         params: dict[str, Any] = {"key": key, "rate": float(rate), "burst": float(burst),
                                   "cap": self.max_clients}
         prune = next(self._takes) % self.PRUNE_EVERY == 0
+        if time.monotonic() < self._retry_at:
+            return self.memory.take(key, rate, burst)
         try:
             with self._lock:
                 db = self._connection()
@@ -138,6 +143,7 @@ class SharedBuckets:
         except STORE_ERRORS as exc:  # limits per process for a while, never a 500
             with self._lock:                                # open afresh next time
                 self._drop()
+                self._retry_at = time.monotonic() + self.RETRY_SECONDS
             if not self._warned:
                 self._warned = True
                 logger.warning("rate limits are per process for now: %s: %s", self.url, exc)
