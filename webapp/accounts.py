@@ -29,6 +29,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MAX_SESSION_DAYS = 30           # a login ends after this long even when in use
 
+
 class AccountError(Exception):
     """A staff account that cannot be added, changed or removed as asked."""
 
