@@ -49,10 +49,11 @@ def schedule(site_keys: tuple[str, ...], once: bool, config_file: str | None,
     if where.shared_database:
         lock = SchedulerLock(where.database)
         if not (lock.try_acquire() if once else lock.wait(stop, settings.schedule.poll)):
+            holder = "" if stop.is_set() else lock.holder()
             lock.release()
             if stop.is_set():
                 return
-            raise click.ClickException(f"a scheduler is already active on {lock.holder()}")
+            raise click.ClickException(f"a scheduler is already active on {holder}")
     else:
         lock = RunLock(settings.data_dir, "schedule")
         try:
@@ -63,8 +64,9 @@ def schedule(site_keys: tuple[str, ...], once: bool, config_file: str | None,
     lost = False
     try:
         try:
+            still_active = lock.still_held if isinstance(lock, SchedulerLock) else None
             scheduler = Scheduler(settings, list(site_keys), config_file, stop=stop,
-                                  still_active=lock.still_held if isinstance(lock, SchedulerLock) else None)
+                                  still_active=still_active)
         except ArchiveError as exc:
             raise click.ClickException(str(exc)) from None
         if once:

@@ -523,6 +523,10 @@ def test_on_postgresql_one_scheduler_is_active_and_another_takes_over_when_it_di
     assert once.returncode == 1
     assert f"Error: a scheduler is already active on {host} pid {first.proc.pid}" in once.stderr
 
+    third = start(config, tmp_path / "d", env=shared)
+    third.wait_for_log("standing by: scheduler active on")
+    assert third.terminate() == 0, "a standby stops cleanly on SIGTERM"
+
     first.proc.kill()                        # its connection drops: the server frees the lock
     first.proc.wait()
     second.wait_for("the takeover", lambda s: s["pid"] == second.proc.pid, timeout=20)
