@@ -10,7 +10,7 @@ import click
 
 from archive.cli import crawl, show_settings, verify
 from archive.cli_cdx import cdx
-from archive.cli_database import migrate
+from archive.cli_database import copy_catalogue, migrate
 from archive.cli_releases import export, extract, import_, projects, reclean
 from indexer.cli import index, search
 from pressroom.cli_backup import backup, restore
@@ -37,6 +37,7 @@ cli.add_command(schedule)
 cli.add_command(wacz)
 cli.add_command(cdx)
 cli.add_command(migrate)
+cli.add_command(copy_catalogue)
 for command in (extract, reclean, export, projects, import_, index, search, serve, verify):
     cli.add_command(command)
 
