@@ -8,7 +8,7 @@ import click
 
 from archive.cli_common import common_options, lower_priority, settings_from
 from archive.errors import ArchiveError
-from indexer.interface import SearchPage, SearchRequest, open_index, open_writer
+from indexer.interface import SearchPage, SearchRequest, follow_index, open_index, open_writer
 
 
 @click.command()
@@ -16,27 +16,36 @@ from indexer.interface import SearchPage, SearchRequest, open_index, open_writer
               help="Build a fresh index aside and swap it in atomically.")
 @click.option("--procs", type=click.IntRange(1, 8),
               help="Processes used by a rebuild  [default: index.procs, 2].")
+@click.option("--follow", is_flag=True,
+              help="Keep going: update the index whenever the catalogue's change sequence "
+                   "moves, until SIGTERM or Ctrl-C (a search node's own index).")
+@click.option("--interval", type=click.FloatRange(0.1), default=5.0, show_default=True,
+              help="Seconds between two looks at the catalogue, with --follow.")
 @common_options
-def index(full: bool, procs: int | None, config_file: str | None, data_dir: str | None,
-          log_level: str | None) -> None:
+def index(full: bool, procs: int | None, follow: bool, interval: float,
+          config_file: str | None, data_dir: str | None, log_level: str | None) -> None:
     """Bring the search index up to date with the archive's releases.
 
     Applies what changed since the last run (one writer at a time). With --rebuild, builds a
     new index beside the live one and swaps it in, so searches never see a half-built index;
-    needed after a schema change.
+    needed after a schema change. With --follow, stays running and applies each change of the
+    catalogue (shared on PostgreSQL: each search node follows it into its own data dir); a
+    stop waits for the update under way, and a database outage is waited out.
     """
+    if full and follow:
+        raise click.UsageError("--rebuild and --follow do not go together: rebuild first, "
+                               "then follow")
     settings = settings_from(config_file, {"data_dir": data_dir, "log_level": log_level})
     try:
         lower_priority(settings.index.nice)
+        if follow:
+            follow_index(settings, interval, procs=procs)
+            return
         writer = open_writer(settings, procs=procs)
         stats = writer.rebuild() if full else writer.update()
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
-    if stats.rebuilt:
-        click.echo(f"index rebuilt: {stats.added} releases in {stats.seconds:.1f} s")
-    else:
-        click.echo(f"index updated in {stats.seconds:.1f} s: {stats.added} added, {stats.updated} "
-                   f"updated, {stats.deleted} deleted, {stats.unchanged} unchanged")
+    click.echo(stats.summary())
 
 
 @click.command()

@@ -13,6 +13,7 @@ import datetime
 import html
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,13 @@ class IndexStats:
     seconds: float = 0.0
     rebuilt: bool = False
 
+    def summary(self) -> str:
+        """Say what the run did, with its figures, in one line."""
+        if self.rebuilt:
+            return f"index rebuilt: {self.added} releases in {self.seconds:.1f} s"
+        return (f"index updated in {self.seconds:.1f} s: {self.added} added, {self.updated} "
+                f"updated, {self.deleted} deleted, {self.unchanged} unchanged")
+
 
 class SearchIndex(Protocol):
     """Read-only access to one index; safe to share between threads (and greenlets)."""
@@ -256,6 +264,23 @@ def open_writer(where: Settings | Path | str, procs: int | None = None,
     procs = procs or (index_settings.procs if index_settings else 2)
     memory_mb = memory_mb or (index_settings.memory_mb if index_settings else 1024)
     return WhooshWriter(_data_dir(where), procs, memory_mb, _catalogue_url(where))
+
+
+def follow_index(where: Settings | Path | str, interval: float = 5.0,
+                 stop: threading.Event | None = None, procs: int | None = None) -> int:
+    """Keep a data directory's index current from the catalogue's change sequence until `stop`
+    is set (without one: until SIGTERM or SIGINT, each waiting for the update under way).
+
+    Returns the number of updates run. A database outage is logged and waited out.
+    """
+    from indexer.follow import Follower, stop_on_signals
+
+    follower = Follower(_data_dir(where), _catalogue_url(where), open_writer(where, procs),
+                        interval, stop or threading.Event())
+    if stop is not None:
+        return follower.run()
+    with stop_on_signals(follower.stop):
+        return follower.run()
 
 
 def build_index(releases: Iterable[Release], folder: Path, procs: int = 2,

@@ -15,6 +15,7 @@ accepts), except staff pages, which carry secrets beside text a visitor may have
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from datetime import UTC, datetime
 from importlib import metadata
@@ -24,10 +25,15 @@ from flask import Flask, Response, g, request
 from flask_compress import Compress
 from werkzeug.http import is_resource_modified
 
+from archive.catalogue import Catalogue
+from archive.database import DatabaseError
+from archive.errors import ArchiveError
 from archive.layout import DataDir
 from archive.settings import Settings, defaults_dir
 from indexer.interface import index_version
 from webapp.i18n import LANGUAGES
+
+logger = logging.getLogger(__name__)
 
 # GET answers that depend only on the request and the archive's state
 CONDITIONAL = frozenset({
@@ -74,14 +80,30 @@ def code_version(settings: Settings) -> tuple[str, datetime]:
     return digest.hexdigest()[:16], datetime.fromtimestamp(newest / 1e9, UTC)
 
 
-def catalogue_version(data_dir: Path) -> tuple[str, datetime]:
-    """The catalogue's state from its files: a commit writes the WAL, a checkpoint the database.
+def catalogue_version(app: Flask) -> tuple[str, datetime] | None:
+    """The catalogue's state, cheaply: from its files on SQLite, from its change sequence and
+    newest fetch on PostgreSQL; None when the database does not answer (a search can go on
+    from the index alone, uncached)."""
+    where = DataDir.of(app.extensions["pressroom_settings"])
+    if not where.shared_database:
+        return _file_version(where.catalogue)
+    from webapp import catalogue
+
+    try:
+        return _database_version(catalogue(app))
+    except (ArchiveError, DatabaseError) as exc:
+        logger.warning("no validators: the catalogue does not answer: %s", exc)
+        return None
+
+
+def _file_version(path: Path) -> tuple[str, datetime]:
+    """A SQLite catalogue's state from its files: a commit writes the WAL, a checkpoint the
+    database.
 
     An empty WAL is left out: SQLite makes one afresh whenever a first reader opens the
     catalogue, which changes nothing in it.
     """
     parts, newest = [], 0
-    path = DataDir(data_dir).catalogue
     for file in (path, path.with_name(path.name + "-wal")):
         try:
             found = file.stat()
@@ -95,14 +117,32 @@ def catalogue_version(data_dir: Path) -> tuple[str, datetime]:
     return "/".join(parts), datetime.fromtimestamp(newest / 1e9, UTC)
 
 
+def _database_version(catalogue: Catalogue) -> tuple[str, datetime]:
+    """A shared catalogue's state: its change token (every cleaning write moves it, even one
+    committed late) and its newest fetch (a new capture), with their times; index lookups only,
+    but for the token's count and sum."""
+    row = catalogue.db.execute(
+        "SELECT (SELECT MAX(id) FROM fetches) AS fetch_id,"
+        " (SELECT fetched_at FROM fetches ORDER BY id DESC LIMIT 1) AS fetched,"
+        " (SELECT cleaned_at FROM cleaned ORDER BY seq DESC LIMIT 1) AS cleaned").one()
+    times = [datetime.fromisoformat(t) for t in (row.fetched, row.cleaned) if t]
+    newest = max((t if t.tzinfo else t.replace(tzinfo=UTC) for t in times),
+                 default=datetime.fromtimestamp(0, UTC))
+    return f"{catalogue.change_token()}/{row.fetch_id}", newest
+
+
 def validators(app: Flask) -> tuple[str, datetime] | None:
-    """The ETag and Last-Modified the current request's answer will carry; None without an index."""
+    """The ETag and Last-Modified the current request's answer will carry; None without an
+    index (or a catalogue that answers)."""
     data_dir = Path(app.config["DATA_DIR"])
     index = index_version(data_dir)
     if index is None:
         return None
+    state = catalogue_version(app)
+    if state is None:
+        return None
+    catalogue, catalogue_time = state
     code, code_time = app.extensions["pressroom_code_version"]
-    catalogue, catalogue_time = catalogue_version(data_dir)
     key = "|".join((code, index.token, catalogue, request.url, getattr(g, "ui", "en")))
     modified = max(code_time, index.changed, catalogue_time).replace(microsecond=0)
     return hashlib.sha256(key.encode()).hexdigest()[:32], modified
