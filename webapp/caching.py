@@ -25,8 +25,7 @@ from flask import Flask, Response, g, request
 from flask_compress import Compress
 from werkzeug.http import is_resource_modified
 
-from archive.catalogue import Catalogue
-from archive.database import DatabaseError
+from archive.database import Database, DatabaseError
 from archive.errors import ArchiveError
 from archive.layout import DataDir
 from archive.settings import Settings, defaults_dir
@@ -87,10 +86,8 @@ def catalogue_version(app: Flask) -> tuple[str, datetime] | None:
     where = DataDir.of(app.extensions["pressroom_settings"])
     if not where.shared_database:
         return _file_version(where.catalogue)
-    from webapp import catalogue
-
     try:
-        return _database_version(catalogue(app))
+        return _database_version(where.catalogue_url)
     except (ArchiveError, DatabaseError) as exc:
         logger.warning("no validators: the catalogue does not answer: %s", exc)
         return None
@@ -117,18 +114,29 @@ def _file_version(path: Path) -> tuple[str, datetime]:
     return "/".join(parts), datetime.fromtimestamp(newest / 1e9, UTC)
 
 
-def _database_version(catalogue: Catalogue) -> tuple[str, datetime]:
-    """A shared catalogue's state: its change token (every cleaning write moves it, even one
-    committed late) and its newest fetch (a new capture), with their times; index lookups only,
-    but for the token's count and sum."""
-    row = catalogue.db.execute(
-        "SELECT (SELECT MAX(id) FROM fetches) AS fetch_id,"
-        " (SELECT fetched_at FROM fetches ORDER BY id DESC LIMIT 1) AS fetched,"
-        " (SELECT cleaned_at FROM cleaned ORDER BY seq DESC LIMIT 1) AS cleaned").one()
+# Catalogue.change_token's figures (count, sum and maximum of the change sequence: every
+# cleaning write moves them, even one committed late) and the newest fetch (a new capture),
+# with their times; one round trip on a pooled connection, without the schema check that
+# opening a Catalogue makes (a search need not pay for it)
+DATABASE_STATE = (
+    "SELECT (SELECT COUNT(*) FROM cleaned) AS n, (SELECT COALESCE(SUM(seq), 0) FROM cleaned) AS s,"
+    " (SELECT MAX(seq) FROM cleaned) AS m, (SELECT MAX(id) FROM fetches) AS fetch_id,"
+    " (SELECT fetched_at FROM fetches ORDER BY id DESC LIMIT 1) AS fetched,"
+    " (SELECT cleaned_at FROM cleaned ORDER BY seq DESC LIMIT 1) AS cleaned")
+
+
+def _database_version(url: str) -> tuple[str, datetime]:
+    """A shared catalogue's state from its change sequence and newest fetch (index lookups,
+    but for the sequence's count and sum)."""
+    db = Database(url, read_only=True, what="catalogue")
+    try:
+        row = db.execute(DATABASE_STATE).one()
+    finally:
+        db.close()
     times = [datetime.fromisoformat(t) for t in (row.fetched, row.cleaned) if t]
     newest = max((t if t.tzinfo else t.replace(tzinfo=UTC) for t in times),
                  default=datetime.fromtimestamp(0, UTC))
-    return f"{catalogue.change_token()}/{row.fetch_id}", newest
+    return f"{row.n}:{row.s}:{row.m}/{row.fetch_id}", newest
 
 
 def validators(app: Flask) -> tuple[str, datetime] | None:
