@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -33,8 +33,9 @@ from archive.layout import DataDir
 from archive.lock import RunLock
 from archive.release import Release
 from archive.warcstore import fsync_dir
-from indexer import titlewords
+from indexer import changes, titlewords
 from indexer.analysis import LANGUAGES
+from indexer.changes import families
 from indexer.errors import IndexerError, IndexVersionError
 from indexer.interface import IndexStats
 from indexer.schema import build_schema, check_version, index_path, live_directory, write_version
@@ -46,30 +47,7 @@ OLD_INDEX_GRACE = 600.0  # seconds a replaced folder is kept whatever its rank
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 WORKER_STOP_GRACE = 5.0  # seconds a terminated worker has to go before it is killed
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
-
-
-def families(releases: list[Release]) -> dict[str, str]:
-    """Group releases linked as translations into families; return id -> family id.
-
-    The family id is the smallest release id in the family, so it is stable across builds.
-    """
-    by_url = {r.url: r.id for r in releases}
-    parent = {r.id: r.id for r in releases}
-
-    def root(node: str) -> str:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    for release in releases:
-        for link in release.translations:
-            other = by_url.get(link.get("url", ""))
-            if other:
-                a, b = root(release.id), root(other)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    return {rid: root(rid) for rid in parent}
+MAX_CHANGES = 2000  # changed documents an update_changes applies, or a fifth of the releases
 
 
 def document(release: Release, family: str) -> dict[str, Any]:
@@ -268,8 +246,16 @@ def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024,
         target = Path(tempfile.mkdtemp(prefix=f"index-{time.strftime('%Y%m%d%H%M%S')}-",
                                        dir=data_dir))
         try:
-            count = build_from_releases(_catalogue_releases(data_dir, catalogue_url), target, procs,
-                                        memory_mb=memory_mb)
+            url = catalogue_url or DataDir(data_dir).catalogue_url
+            catalogue = Catalogue(url)
+            try:   # the rows before the releases: the record is never ahead of the index
+                rows = changes.change_rows(catalogue.db)
+                pairs = list(changes.latest_releases(catalogue.db))
+            finally:
+                catalogue.close()
+            releases = [release for _, release in pairs]
+            count = build_from_releases(releases, target, procs, memory_mb=memory_mb)
+            _record(target, changes.identity(url), rows, pairs, families(releases))
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)  # a kill leaves it to the next run
             raise
@@ -279,7 +265,21 @@ def rebuild(data_dir: Path, procs: int = 2, memory_mb: int = 1024,
 
 def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024,
            catalogue_url: str | None = None) -> IndexStats:
-    """Apply what changed in the archive since the last run: add, update and delete releases."""
+    """Apply what changed in the archive since the last run: add, update and delete releases
+    (every release compared with the index)."""
+    return _update(data_dir, procs, memory_mb, catalogue_url, only_changes=False)
+
+
+def update_changes(data_dir: Path, procs: int = 2, memory_mb: int = 1024,
+                   catalogue_url: str | None = None) -> IndexStats:
+    """Apply the cleaning results written since the last update, reading only their releases
+    (indexer/changes.py); the full compare when the index has no record of what it saw, or
+    when much changed."""
+    return _update(data_dir, procs, memory_mb, catalogue_url, only_changes=True)
+
+
+def _update(data_dir: Path, procs: int, memory_mb: int, catalogue_url: str | None,
+            only_changes: bool) -> IndexStats:
     link = index_path(data_dir)
     if not link.exists():
         return rebuild(data_dir, procs, memory_mb, catalogue_url)
@@ -291,44 +291,109 @@ def update(data_dir: Path, procs: int = 2, memory_mb: int = 1024,
         logger.warning("%s: rebuilding it now", exc)
         return rebuild(data_dir, procs, memory_mb, catalogue_url)
     started = time.monotonic()
-    stats = IndexStats()
+    url = catalogue_url or DataDir(data_dir).catalogue_url
     with RunLock(data_dir, "index"):
         _remove_stale_builds(data_dir)
         directory = live_directory(data_dir)
         check_version(directory)
+        catalogue = Catalogue(url)
+        try:
+            seen = changes.read(directory, changes.identity(url)) if only_changes else None
+            stats = _apply_changes(directory, catalogue, seen, memory_mb) if seen else None
+            if stats is None:
+                stats = _compare_all(directory, catalogue, changes.identity(url), memory_mb)
+        finally:
+            catalogue.close()
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _compare_all(directory: Path, catalogue: Catalogue, name: str, memory_mb: int) -> IndexStats:
+    """Compare every release of the catalogue with the index; apply the differences."""
+    stats = IndexStats()
+    ix = whoosh_index.open_dir(str(directory))
+    with ix.searcher() as searcher:
+        indexed = {fields["id"]: (fields.get("content_hash"), fields.get("family"))
+                   for fields in searcher.all_stored_fields()}
+    rows = changes.change_rows(catalogue.db)   # before the releases: the record is never ahead
+    pairs = list(changes.latest_releases(catalogue.db))
+    releases = [release for _, release in pairs]
+    family_of = families(releases)
+    writer = ix.writer(limitmb=memory_mb, compound=False)
+    try:
+        for release in releases:
+            seen = indexed.pop(release.id, None)
+            family = family_of[release.id]
+            if seen == (release.content_hash, family):
+                stats.unchanged += 1
+                continue
+            writer.update_document(**document(release, family))
+            if seen is None:
+                stats.added += 1
+            else:
+                stats.updated += 1
+        for gone in indexed:
+            writer.delete_by_term("id", gone)
+            stats.deleted += 1
+    except BaseException:
+        writer.cancel()
+        raise
+    if stats.added or stats.updated or stats.deleted:
+        writer.commit(optimize=False)
+    else:
+        writer.cancel()
+    if stats.added or stats.updated or stats.deleted or titlewords.read(directory) is None:
+        titlewords.write(directory, titlewords.title_words(titlewords.release_texts(releases)))
+    _record(directory, name, rows, pairs, family_of)
+    return stats
+
+
+def _record(directory: Path, name: str, rows: dict[changes.Row, int],
+            pairs: list[tuple[int, Release]], family_of: dict[str, str]) -> None:
+    """Write beside the index the catalogue rows and releases it now reflects."""
+    entries = {release.id: changes.Entry.of(doc, release, family_of[release.id])
+               for doc, release in pairs}
+    if len(entries) == len(pairs):
+        changes.write(directory, changes.Seen(name, rows, entries))
+    else:  # two documents with one release id: only the full compare handles them
+        changes.forget(directory)
+
+
+def _apply_changes(directory: Path, catalogue: Catalogue, seen: changes.Seen,
+                   memory_mb: int) -> IndexStats | None:
+    """Apply the releases of the documents whose rows changed since `seen`; None when the
+    full compare should decide instead (many changes, or a case the record cannot settle)."""
+    rows = changes.change_rows(catalogue.db)
+    touched = seen.changed_documents(rows)
+    if len(touched) > max(MAX_CHANGES, len(seen.releases) // 5):
+        return None
+    plan = changes.plan(seen, touched, list(changes.latest_releases(catalogue.db, touched)))
+    if plan is None:
+        return None
+    # a release whose family alone changed (a translation came or went) is read now
+    more = {plan.entries[rid].document for rid in plan.write if rid not in plan.fresh}
+    for _, release in changes.latest_releases(catalogue.db, more):
+        plan.fresh.setdefault(release.id, release)
+    if any(rid not in plan.fresh for rid in plan.write):
+        return None   # changed meanwhile: the full compare settles it
+    if plan.write or plan.gone:
         ix = whoosh_index.open_dir(str(directory))
-        with ix.searcher() as searcher:
-            indexed = {fields["id"]: (fields.get("content_hash"), fields.get("family"))
-                       for fields in searcher.all_stored_fields()}
-        releases = list(_catalogue_releases(data_dir, catalogue_url))
-        family_of = families(releases)
         writer = ix.writer(limitmb=memory_mb, compound=False)
         try:
-            for release in releases:
-                seen = indexed.pop(release.id, None)
-                family = family_of[release.id]
-                if seen == (release.content_hash, family):
-                    stats.unchanged += 1
-                    continue
-                writer.update_document(**document(release, family))
-                if seen is None:
-                    stats.added += 1
-                else:
-                    stats.updated += 1
-            for gone in indexed:
-                writer.delete_by_term("id", gone)
-                stats.deleted += 1
+            for rid in plan.write:
+                writer.update_document(**document(plan.fresh[rid], plan.entries[rid].family))
+            for rid in plan.gone:
+                writer.delete_by_term("id", rid)
         except BaseException:
             writer.cancel()
             raise
-        if stats.added or stats.updated or stats.deleted:
-            writer.commit(optimize=False)
-        else:
-            writer.cancel()
-        if stats.added or stats.updated or stats.deleted or titlewords.read(directory) is None:
-            titlewords.write(directory, titlewords.title_words(titlewords.release_texts(releases)))
-    stats.seconds = time.monotonic() - started
-    return stats
+        writer.commit(optimize=False)
+        # words are only added here (a word of a deleted text stays until a full compare)
+        words = {**(titlewords.read(directory) or {}), **titlewords.title_words(
+            titlewords.release_texts(plan.fresh[rid] for rid in plan.write))}
+        titlewords.write(directory, dict(sorted(words.items())))
+    changes.write(directory, changes.Seen(seen.catalogue, rows, plan.entries))
+    return plan.stats
 
 
 @dataclass(frozen=True)
@@ -344,17 +409,14 @@ class WhooshWriter:
         """Apply what changed in the archive since the last run; rebuild if there is no index."""
         return update(self.data_dir, self.procs, self.memory_mb, self.catalogue_url)
 
+    def update_changes(self) -> IndexStats:
+        """Apply only the catalogue rows written since the last update (a search node's
+        follower); the full compare when there is no record of them."""
+        return update_changes(self.data_dir, self.procs, self.memory_mb, self.catalogue_url)
+
     def rebuild(self) -> IndexStats:
         """Build a fresh index from the catalogue beside the live one, then swap it in."""
         return rebuild(self.data_dir, self.procs, self.memory_mb, self.catalogue_url)
-
-
-def _catalogue_releases(data_dir: Path, catalogue_url: str | None) -> Iterator[Release]:
-    catalogue = Catalogue(catalogue_url or DataDir(data_dir).catalogue_url)
-    try:
-        yield from catalogue.releases()
-    finally:
-        catalogue.close()
 
 
 def _swap(data_dir: Path, target: Path) -> None:

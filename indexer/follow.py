@@ -34,6 +34,10 @@ from indexer.interface import IndexWriter, index_version
 
 logger = logging.getLogger(__name__)
 
+# a follower's first update, and every FULL_EVERY-th, compares every release with the index;
+# the others read only the releases whose catalogue rows changed. The full compare settles
+# what the record of those rows cannot see (a catalogue restored from an older backup, say).
+FULL_EVERY = 100
 MAX_RETRY = 60.0  # seconds between attempts, at most, while the catalogue is unreachable
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # what an unreachable or restarting database raises: on opening, or on a statement
@@ -75,7 +79,8 @@ class Follower:
             token = self._read_token()
             if token == self.token and index_version(self.data_dir) is not None:
                 return self.interval
-            stats = self.writer.update()
+            full = self.updates % FULL_EVERY == 0
+            stats = self.writer.update() if full else self.writer.update_changes()
         except OUTAGES as exc:
             return self._outage(exc)
         except CrawlLocked as exc:          # a manual `pressroom index` is running: next time

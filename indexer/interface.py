@@ -241,6 +241,10 @@ class IndexWriter(Protocol):
     def update(self) -> IndexStats:
         """Apply what changed in the archive since the last run; rebuild if there is no index."""
 
+    def update_changes(self) -> IndexStats:
+        """Apply only the catalogue rows written since the last update (a search node's
+        follower); the full compare when there is no record of them."""
+
     def rebuild(self) -> IndexStats:
         """Build a fresh index from the catalogue beside the live one, then swap it in."""
 
