@@ -28,7 +28,7 @@ import sqlalchemy
 
 from archive.catalogue import Catalogue
 from archive.database import redacted
-from archive.errors import ArchiveError, CatalogueError, CrawlLocked
+from archive.errors import ArchiveError, CatalogueError, CrawlLocked, NoArchive
 from archive.lock import RunLock
 from indexer.interface import IndexWriter, index_version
 
@@ -59,6 +59,7 @@ class Follower:
     _catalogue: Catalogue | None = None
     _outage_since: float | None = None
     _retry: float = 0.0
+    _waiting: bool = False
 
     def run(self) -> int:
         """Follow until `stop` is set; return the number of updates run."""
@@ -81,6 +82,12 @@ class Follower:
                 return self.interval
             full = self.updates % FULL_EVERY == 0
             stats = self.writer.update() if full else self.writer.update_changes()
+        except NoArchive as exc:            # an empty database: nothing crawled yet
+            self._disconnect()
+            if not self._waiting:
+                logger.info("waiting for a first archive: %s", exc)
+            self._waiting = True
+            return self.interval
         except OUTAGES as exc:
             return self._outage(exc)
         except CrawlLocked as exc:          # a manual `pressroom index` is running: next time
@@ -90,6 +97,7 @@ class Follower:
             logger.error("index update failed, next attempt in %.1f s: %s", self.interval, exc)
             return self.interval
         self._recovered()
+        self._waiting = False
         self.token = token
         self.updates += 1
         logger.info("%s (catalogue change %s)", stats.summary(), token)

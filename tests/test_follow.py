@@ -398,6 +398,24 @@ def test_a_database_outage_is_logged_and_waited_out(
         direct.close()
 
 
+def test_an_empty_database_is_waited_for_quietly(postgres_url: str, tmp_path: Path,
+                                                follower: Callable[..., Follower],
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    data = tmp_path / "node"
+    data.mkdir()
+    node = follower(data, postgres_url)
+    with caplog.at_level(logging.INFO, logger="indexer.follow"):
+        assert [node.poll() for _ in range(3)] == [node.interval] * 3
+    assert [r.getMessage()[:30] for r in caplog.records] == ["waiting for a first archive: p"]
+    shared = Catalogue(postgres_url)         # the first crawl creates the schema
+    try:
+        release = put(shared, 0)
+    finally:
+        shared.close()
+    node.poll()
+    assert node.updates == 1 and release.id in indexed(data)
+
+
 def test_cli_refuses_rebuild_with_follow_and_documents_follow() -> None:
     refused = run_cli("index", "--rebuild", "--follow")
     assert refused.returncode == 2 and "do not go together" in refused.stderr
