@@ -42,7 +42,7 @@ MAX_RETRY = 60.0  # seconds between attempts, at most, while the catalogue is un
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # what an unreachable or restarting database raises: on opening, or on a statement
 OUTAGES: tuple[type[BaseException], ...] = (CatalogueError, sqlalchemy.exc.DBAPIError,
-                                            sqlalchemy.exc.OperationalError, OSError)
+                                            sqlalchemy.exc.OperationalError)
 
 
 @dataclass
@@ -71,7 +71,8 @@ class Follower:
                     self.stop.wait(self.poll())
             finally:
                 self.close()
-        logger.info("stopped following after %d updates", self.updates)
+        logger.info("stopped following after %d update%s", self.updates,
+                    "" if self.updates == 1 else "s")
         return self.updates
 
     def poll(self) -> float:

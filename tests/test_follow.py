@@ -1,8 +1,9 @@
 """Following the catalogue's change sequence into a node's own index (`pressroom index --follow`).
 
 On SQLite and on PostgreSQL: new, changed and removed releases reach the index; a write that
-lands while an update reads, or that commits after a later one, is not missed; a stop waits for
-the update under way; a database outage is logged and waited out.
+lands while an update reads, or that commits after a later one, is not missed; reading only the
+changed rows gives the index a rebuild gives; a stop waits for the update under way; a database
+outage is logged and waited out, an empty database waited for.
 """
 
 from __future__ import annotations
