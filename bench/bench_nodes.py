@@ -231,6 +231,7 @@ def main() -> None:
         queries = [api_params(json.loads(line)) for line in
                    (SAMPLE_SITE / "queries.jsonl").read_text(encoding="utf-8").splitlines() if line]
         results = []
+        load_before = os.getloadavg()[0]
         for count, workers in ((1, args.workers), (2, args.workers), (1, 2 * args.workers)):
             result = measure(nodes[:count], env, workers, queries, args.clients, args.seconds,
                              args.repeats)
@@ -238,7 +239,9 @@ def main() -> None:
             print(f"{count} node(s) x {workers} worker(s): {result.get('qps')} queries/s, "
                   f"p50 {result.get('p50_ms')} ms, p95 {result.get('p95_ms')} ms, "
                   f"{result['errors']} errors", file=sys.stderr)
+    # other work on the machine skews every figure: the load average says how much there was
     report = {"releases": releases, "queries": len(queries), "cores": os.cpu_count(),
+              "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
               "seconds": args.seconds, "repeats": args.repeats, "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
