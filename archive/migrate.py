@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -72,12 +74,23 @@ def _all_revisions() -> frozenset[str]:
     return frozenset(str(r.revision) for r in script.walk_revisions())
 
 
+# (process, database URL, store) -> when a reader last found its schema current: a web node
+# opens the catalogue for every request, and need not ask about the schema each time
+_checked: dict[tuple[int, str, str], float] = {}
+RECHECK_SECONDS = 60.0
+
+
 def ensure(db: Database, store: str) -> None:
     """Make sure a store's schema is the one this Pressroom needs, creating or upgrading it
     where that is safe (see the module's docstring)."""
+    key = (os.getpid(), db.url, store)
+    if db.read_only and time.monotonic() - _checked.get(key, -RECHECK_SECONDS) < RECHECK_SECONDS:
+        return
     found = current(db, store)
     wanted = head(store)
     if found == wanted:
+        if db.read_only:
+            _checked[key] = time.monotonic()
         return
     if db.read_only and found is None and not sqlalchemy.inspect(db.conn).get_table_names():
         raise NoArchive(f"{redacted(db.url)}: no {store} there yet: run pressroom crawl (or "
