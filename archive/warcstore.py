@@ -12,6 +12,7 @@ import errno
 import io
 import logging
 import os
+import re
 import socket
 import zlib
 from collections.abc import Iterator, Mapping
@@ -80,6 +81,17 @@ class WarcWriteError(ArchiveError):
     """A record could not be written (a full disk, an I/O error); nothing half-written is kept."""
 
 
+def worker_tag(name: str) -> str:
+    """Return a worker's name as it goes into WARC file names (no `_`, no path characters).
+
+    >>> worker_tag("crawl-2.example.org-4711")
+    'crawl-2.example.org-4711'
+    >>> worker_tag("a_b/c d")
+    'a-b-c-d'
+    """
+    return re.sub(r"[^A-Za-z0-9.-]", "-", name)
+
+
 def warc_date(when: datetime) -> str:
     """Format a datetime as a WARC-Date (UTC, second precision).
 
@@ -94,9 +106,11 @@ class WarcStore:
 
     def __init__(self, directory: Path, prefix: str, max_bytes: int,
                  max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
-                 info: Mapping[str, str] | None = None) -> None:
+                 info: Mapping[str, str] | None = None, worker: str = "") -> None:
         self.directory = directory
         self.prefix = prefix
+        # a crawl worker's files carry its name: several workers share one folder
+        self.worker = worker_tag(worker)
         self.max_bytes = max_bytes
         self.max_payload_bytes = max_payload_bytes
         self.info = {**default_warcinfo(), **(info or {})}
@@ -240,7 +254,8 @@ class WarcStore:
         while self._fh is None:
             self._seq += 1
             stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-            self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
+            owner = f"{self.worker}_" if self.worker else ""
+            self._name = f"{self.prefix}-{owner}{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
             if (self.directory / self._name).exists():
                 continue  # never reuse the name of a closed file: it would be overwritten
             try:
@@ -264,10 +279,14 @@ class WarcStore:
         fsync_dir(self.directory)
 
     # -- recovery and reading ------------------------------------------------------------------
-    def recover(self) -> list[str]:
-        """Trim torn tails off `.open` files left by a killed crawl and close them."""
+    def recover(self, worker: str | None = None) -> list[str]:
+        """Trim torn tails off `.open` files left by a killed crawl and close them.
+
+        With `worker`, only that worker's files: the others' may be in use by live workers.
+        """
         fixed = []
-        for path in sorted(self.directory.glob(f"*{OPEN_SUFFIX}")):
+        pattern = f"{self.prefix}-{worker_tag(worker)}_*" if worker else "*"
+        for path in sorted(self.directory.glob(f"{pattern}{OPEN_SUFFIX}")):
             good = valid_length(path)
             size = path.stat().st_size
             if good < size:

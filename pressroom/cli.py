@@ -17,6 +17,7 @@ from pressroom.cli_backup import backup, restore
 from pressroom.cli_schedule import schedule
 from pressroom.cli_status import status
 from pressroom.cli_wacz import wacz
+from pressroom.cli_worker import with_workers, worker
 from webapp.cli_users import user
 from webapp.serve import serve
 
@@ -27,7 +28,8 @@ def cli() -> None:
     """Pressroom: archive and search an organisation's news releases."""
 
 
-cli.add_command(crawl)
+cli.add_command(with_workers(crawl))
+cli.add_command(worker)
 cli.add_command(show_settings)
 cli.add_command(backup)
 cli.add_command(restore)

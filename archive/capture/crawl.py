@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from archive.capture.fetch import RETRYABLE_STATUS, Fetcher, Response, retry_after_seconds
 from archive.capture.fetch_requisites import RequisiteFetcher
+from archive.capture.leases import LeaseLost
 from archive.capture.links import PageLinks, parse_page
 from archive.capture.netguard import AddressPolicy, is_public
 from archive.capture.record import CrawlStats, Recorder
@@ -36,6 +37,9 @@ from archive.warcstore import RecordRef, WarcStore
 logger = logging.getLogger(__name__)
 
 Event = Callable[[str, CrawlStats, int], None]
+# called before each request with (host, delay): waits for the host's turn among workers, or
+# raises LeaseLost when this worker no longer holds the host (archive.capture.leases)
+Gate = Callable[[str, float], None]
 NOT_RETRYABLE = {"bad-scheme", "forbidden-address", "off-site", "bad-encoding"}
 
 
@@ -58,8 +62,11 @@ class Crawl:
     """One run over one site."""
 
     def __init__(self, settings: Settings, site: SiteConfig, catalogue: Catalogue,
-                 store: WarcStore, policy: AddressPolicy, on_event: Event | None = None) -> None:
+                 store: WarcStore, policy: AddressPolicy, on_event: Event | None = None,
+                 gate: Gate | None = None, worker: str | None = None) -> None:
         self.settings = settings
+        self.gate = gate
+        self.worker = worker
         self.crawl = settings.crawl
         self.site = site
         self.catalogue = catalogue
@@ -88,7 +95,7 @@ class Crawl:
     # -- the loop ------------------------------------------------------------------------------
     def run(self, max_fetches: int | None = None) -> CrawlStats:
         """Crawl until the frontier is empty (or `max_fetches` is reached); return the counters."""
-        self.run_id, resumed = self.catalogue.start_run(self.site.key, os.getpid())
+        self.run_id, resumed = self.catalogue.start_run(self.site.key, os.getpid(), self.worker)
         self.recorder = Recorder(self.catalogue, self.store, self.site.key, self.run_id, self.stats)
         if resumed is not None:
             self._resume()
@@ -113,10 +120,14 @@ class Crawl:
                     state = "interrupted"  # the next run resumes the postponed hosts' frontier
                     logger.warning("%s: postponed to the next run: %s", self.site.key,
                                    ", ".join(f"{h} ({r})" for h, r in self.stats.postponed.items()))
+        except LeaseLost:
+            state = "lost"  # the worker that took this site over owns the run's frontier now
+            raise
         finally:
             self.store.close()
             self.fetcher.close()
-            self.catalogue.finish_run(self.run_id, state, self.stats.as_dict())
+            if state != "lost":
+                self.catalogue.finish_run(self.run_id, state, self.stats.as_dict())
         return self.stats
 
     def _seed(self) -> None:
@@ -270,6 +281,8 @@ class Crawl:
             if wait > 0:
                 time.sleep(wait)
             self.policy.check_url(url)
+            if self.gate is not None:
+                self.gate(netloc(url), self._delay(host.robots))
             try:
                 resp = self.fetcher.fetch(url, headers)
             except RefusedURL:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from archive.capture.crawl import Crawl, Event
+from archive.capture.leases import refuse_if_pass_open
 from archive.capture.netguard import AddressPolicy
 from archive.capture.record import CrawlStats
 from archive.layout import open_archive
@@ -33,6 +34,7 @@ def crawl_sites(settings: Settings, sites: list[SiteConfig], on_event: Event | N
     """Crawl each site in turn under the data directory's crawl lock."""
     results = []
     with RunLock(settings.data_dir, "crawl"), open_archive(settings) as (catalogue, store):
+        refuse_if_pass_open(catalogue.db)  # workers may be crawling these sites, elsewhere too
         for name in store.recover():
             logger.warning("recovered %s left open by an interrupted crawl", name)
         policy = AddressPolicy(host for site in sites for host in site.hosts)
