@@ -1,17 +1,18 @@
 """Crawling with several workers: `pressroom crawl --workers N` and `pressroom worker`.
 
-`crawl --workers N` opens a crawl pass in the catalogue (one task per site), starts N
-`pressroom worker` processes on this machine and waits for them; `pressroom worker` on other
+`crawl --workers N` opens a crawl pass in the catalogue (one task per site), starts N worker
+processes on this machine and waits for them; `pressroom worker` on other
 machines (same catalogue database, same WARC folder) joins any open pass.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
+import multiprocessing
+import signal
 import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import click
@@ -21,12 +22,12 @@ from archive.capture.leases import LEASE_SECONDS
 from archive.capture.workers import TaskResult, Worker, default_name
 from archive.catalogue import Catalogue
 from archive.cli import pick_sites
-from archive.cli_common import common_options, lower_priority, settings_from
+from archive.cli_common import common_options, configure_logging, lower_priority, settings_from
 from archive.cli_releases import clean_archive, report_cleaning
 from archive.errors import ArchiveError
 from archive.layout import DataDir
 from archive.lock import RunLock
-from archive.settings import Settings
+from archive.settings import Settings, load_settings
 
 LEASE_HELP = ("Seconds a worker's hold on its hosts lasts unless renewed; a worker that dies "
               "is taken over this long after its last renewal.")
@@ -138,22 +139,46 @@ def crawl_with_workers(workers: int, lease_seconds: float, *, urls: tuple[str, .
 def run_workers(settings: Settings, count: int, pass_id: int, lease_seconds: float,
                 config_file: str | None, delay: float | None, log_level: str | None) -> list[int]:
     """Start `count` worker processes on the pass and wait for them; return their exit codes."""
-    argv = [sys.executable, "-m", "pressroom", "worker", "--pass", str(pass_id),
-            "--lease-seconds", str(lease_seconds), "--data-dir", str(settings.data_dir),
-            *(["--config", config_file] if config_file else []),
-            *(["--log-level", log_level] if log_level else [])]
-    env = {**os.environ, **({"PRESSROOM_CRAWL_DELAY": str(delay)} if delay is not None else {})}
-    procs = [subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL) for _ in range(count)]
+    overrides = {"data_dir": str(settings.data_dir), "crawl.delay": delay,
+                 "log_level": log_level and log_level.upper()}
+    # spawned, not forked: a child must not share this process's database connections
+    context = multiprocessing.get_context("spawn")
+    procs = [context.Process(target=work, args=(config_file, overrides, pass_id, lease_seconds),
+                             name=f"pressroom-worker-{n}") for n in range(1, count + 1)]
+    for proc in procs:
+        proc.start()
     try:
-        return [proc.wait() for proc in procs]
+        for proc in procs:
+            proc.join()
     except KeyboardInterrupt:
         for proc in procs:
             proc.terminate()  # each gives its site back to the pass
         for proc in procs:
-            proc.wait()
+            proc.join()
         click.echo("\ninterrupted: `pressroom crawl --workers N` or `pressroom worker` "
                    "resumes the pass", err=True)
         sys.exit(130)
+    return [proc.exitcode or 0 for proc in procs]
+
+
+def work(config_file: str | None, overrides: dict[str, Any], pass_id: int,
+         lease_seconds: float) -> None:
+    """Run one worker on a pass: the body of a process started by `crawl --workers N`."""
+    signal.signal(signal.SIGTERM, _terminate)
+    settings = load_settings(config_file, overrides)
+    configure_logging(settings.log_level)
+    lower_priority(settings.crawl.nice)
+    crawler = Worker(settings, lease_seconds=lease_seconds)
+    try:
+        crawler.run(pass_id=pass_id)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    finally:
+        crawler.close()
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def report_pass(settings: Settings, pass_id: int, codes: list[int]) -> bool:
