@@ -95,7 +95,7 @@ def refuse_if_pass_open(db: Database) -> None:
     if current is not None:
         left = db.scalar("SELECT COUNT(*) FROM crawl_tasks WHERE pass_id = :id AND state IN"
                          " ('waiting', 'crawling')", {"id": current})
-        raise CrawlLocked(f"crawl pass {current} of workers is in progress ({left} sites left); "
+        raise CrawlLocked(f"crawl pass {current} of workers is in progress ({left} to crawl); "
                           "`pressroom worker` finishes it, or `pressroom crawl --workers N` "
                           "joins it")
 
