@@ -6,6 +6,7 @@ import json
 
 import click
 
+from archive.capture.pass_status import read_crawl_pass
 from archive.cli_common import settings_from
 from archive.errors import ArchiveError
 from pressroom.status import gather_report, text_report
@@ -25,9 +26,13 @@ def status(as_json: bool, problems: int, config_file: str | None, data_dir: str 
     settings = settings_from(config_file, {"data_dir": data_dir})
     try:
         report = gather_report(settings, problem_limit=problems)
+        crawl_pass = read_crawl_pass(settings)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**report.to_json(),
+                               "crawl_pass": crawl_pass.to_json() if crawl_pass else None},
+                              indent=2, ensure_ascii=False))
     else:
-        click.echo("\n".join(text_report(report, problems)))
+        lines = text_report(report, problems)
+        click.echo("\n".join(lines[:1] + (crawl_pass.lines() if crawl_pass else []) + lines[1:]))

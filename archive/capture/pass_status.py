@@ -6,7 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from archive.capture.leases import db_now
+from archive.catalogue import Catalogue
 from archive.database import Database
+from archive.layout import DataDir
+from archive.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class CrawlPassStatus:
     def lines(self) -> list[str]:
         """Describe the pass in a few lines of text."""
         counts = ", ".join(f"{n} {state}" for state, n in sorted(self.sites.items()))
-        out = [f"crawl pass {self.id}: {self.state} since {self.started} ({counts})"]
+        when = (f"{self.started} to {self.finished}" if self.finished
+                else f"since {self.started}")
+        out = [f"crawl pass {self.id}: {self.state} {when} (sites: {counts})"]
         for w in self.workers:
             last = (f", last request {w.last_request_ago:.1f} s ago"
                     if w.last_request_ago is not None else "")
@@ -72,3 +77,15 @@ def crawl_pass_status(db: Database) -> CrawlPassStatus | None:
                                       round(expires - now, 1),
                                       round(now - last, 1) if last else None, task.takeovers))
     return CrawlPassStatus(row.id, row.state, row.started, row.finished, sites, workers)
+
+
+def read_crawl_pass(settings: Settings) -> CrawlPassStatus | None:
+    """Open the catalogue read-only and read the latest crawl pass (None without an archive)."""
+    where = DataDir.of(settings)
+    if not where.shared_database and not where.catalogue.exists():
+        return None
+    catalogue = Catalogue(where.catalogue_url, read_only=True)
+    try:
+        return crawl_pass_status(catalogue.db)
+    finally:
+        catalogue.close()
