@@ -162,13 +162,14 @@ def run_workers(settings: Settings, count: int, pass_id: int, lease_seconds: flo
 
 
 def work(config_file: str | None, overrides: dict[str, Any], pass_id: int,
-         lease_seconds: float) -> None:
+         lease_seconds: float, poll_seconds: float = 0.5) -> None:
     """Run one worker on a pass: the body of a process started by `crawl --workers N`."""
     signal.signal(signal.SIGTERM, _terminate)
     settings = load_settings(config_file, overrides)
     configure_logging(settings.log_level)
     lower_priority(settings.crawl.nice)
-    crawler = Worker(settings, lease_seconds=lease_seconds)
+    # a short poll: a worker left without a site sees the pass end (and exits) soon after
+    crawler = Worker(settings, lease_seconds=lease_seconds, poll_seconds=poll_seconds)
     try:
         crawler.run(pass_id=pass_id)
     except KeyboardInterrupt:

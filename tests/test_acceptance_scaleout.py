@@ -61,8 +61,9 @@ def start_servers(logs: Path) -> list[tuple[subprocess.Popen[str], str]]:
 
 
 def write_config(path: Path, netlocs: list[str]) -> None:
+    # the events calendar (a fifth of the requests, no release) is left out to save time
     tables = [f'[sites.s{n}]\nname = "Sample {n}"\nstart_urls = ["http://{netloc}/"]\n'
-              'sitemaps = []\nallow = []\ndeny = []\nlanguages = ["en"]\n'
+              'sitemaps = []\nallow = []\ndeny = ["/events/calendar"]\nlanguages = ["en"]\n'
               for n, netloc in enumerate(netlocs, 1)]
     path.write_text("\n".join(tables), encoding="utf-8")
 
@@ -161,6 +162,6 @@ def test_three_workers_one_killed_capture_every_release_once_politely(
     by_host = arrivals(logs)
     assert sorted(by_host) == sorted(netlocs)
     for host, times in by_host.items():
-        assert len(times) > 300
+        assert len(times) > 200
         closest = min(b - a for a, b in itertools.pairwise(sorted(times)))
         assert closest >= DELAY, f"{host}: two requests {closest:.4f} s apart"
