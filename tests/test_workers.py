@@ -7,6 +7,7 @@ Every test runs on SQLite and on PostgreSQL (a throwaway cluster, tests/postgres
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections import Counter
@@ -28,6 +29,7 @@ from archive.errors import CrawlLocked
 from archive.layout import DataDir
 from archive.settings import Settings, SiteConfig
 from archive.warcstore import WarcStore
+from tests.conftest import run_cli
 
 
 def site(key: str, *hosts: str) -> SiteConfig:
@@ -296,3 +298,33 @@ def test_a_worker_crawls_every_site_of_the_pass_politely(
     for stamps in times.values():
         assert min(b - a for a, b in itertools.pairwise(stamps)) >= 0.3
 
+
+
+def test_crawl_with_workers_and_the_worker_command(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    config = tmp_path / "sites.toml"
+    config.write_text("".join(
+        f'[sites.{key}]\nname = "{key}"\nstart_urls = ["http://{host}:{port}/"]\nsitemaps = []\n'
+        'allow = []\ndeny = []\nlanguages = ["en"]\n'
+        for key, host in (("one", "127.0.0.1"), ("two", "localhost"))), encoding="utf-8")
+    data = str(tmp_path / "data")
+    try:
+        refused = run_cli("crawl", "--workers", "2", "--limit", "3", "--config", str(config),
+                          "--data-dir", data)
+        assert refused.returncode == 2 and "--limit" in refused.stderr
+        result = run_cli("crawl", "--workers", "2", "--delay", "0", "--config", str(config),
+                         "--data-dir", data, "--log-level", "WARNING")
+        assert result.returncode == 0, result.stderr
+        for key in ("one", "two"):
+            assert re.search(rf"^{key}: done by \S+ \(run \d+\): fetched 5, new 3,", result.stdout,
+                             re.MULTILINE), result.stdout
+        assert "cleaned:" in result.stdout
+        idle = run_cli("worker", "--name", "spare", "--config", str(config), "--data-dir", data)
+        assert idle.returncode == 0 and "spare: no site left to crawl" in idle.stdout
+        status = run_cli("status", "--config", str(config), "--data-dir", data)
+        assert re.search(r"^crawl pass 1: done .* \(sites: 2 done\)$", status.stdout, re.MULTILINE)
+    finally:
+        server.shutdown()
+        server.server_close()
