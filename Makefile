@@ -60,6 +60,9 @@ bench: install
 	$(PY) bench/bench_index.py
 	$(PY) bench/bench_refresh.py
 	$(PY) bench/bench_requisites.py
+	$(PY) bench/bench_workers.py
+	$(PY) bench/bench_nodes.py
+	$(PY) bench/bench_ratelimit.py
 
 demo: install
 	bash demo/run.sh
