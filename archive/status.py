@@ -19,10 +19,11 @@ from typing import Any
 
 from archive.catalogue import Catalogue
 from archive.database import Database, DatabaseError
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, NoArchive
 from archive.layout import DataDir
 from archive.settings import Settings
 from archive.status_contacts import DoubtfulContact, doubtful_contacts
+from archive.status_sql import dropped_rows, release_rows, run_breakdowns, run_counter
 
 logger = logging.getLogger(__name__)
 
@@ -32,44 +33,9 @@ PROBLEM_KINDS = ("no-date", "no-body", "no-country")
 PAGE_OUTCOMES = {"new": "new", "changed": "changed", "unchanged": "unchanged",
                  "redirect": "redirects", "retry": "retries"}
 
-# One pass over the latest release version of each document (as Catalogue.releases() reads
-# them): each release's JSON is parsed once into a few small columns (MATERIALIZED, so that the
-# counts and the problem lists below read those columns rather than parse the JSON again).
-RELEASE_ROWS = """
-WITH latest AS (SELECT document_id, MAX(version) AS version FROM cleaned
-                WHERE is_release = 1 GROUP BY document_id),
-j AS (SELECT c.site, c.release_id,
-             json_extract(c.release, '$.url', '$.published', '$.language', '$.countries') AS meta,
-             length(trim(coalesce(json_extract(c.release, '$.body'), ''))) AS body_length
-      FROM cleaned c JOIN latest l ON l.document_id = c.document_id AND l.version = c.version
-      WHERE c.is_release = 1),
-r AS MATERIALIZED (
-      SELECT site, release_id, json_extract(meta, '$[0]') AS url,
-             CASE WHEN coalesce(json_extract(meta, '$[1]'), '')
-                       GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]*'
-                  THEN substr(json_extract(meta, '$[1]'), 1, 7) END AS month,
-             coalesce(json_extract(meta, '$[2]'), 'und') AS language,
-             body_length = 0 AS no_body,
-             coalesce(json_array_length(meta, '$[3]'), 0) = 0 AS no_country
-      FROM j)
-"""
 PROBLEM_WHERE = {"no-date": "month IS NULL", "no-body": "no_body", "no-country": "no_country"}
 
 REJECTED_LISTED = 20  # latest rejected pages listed per site
-# Documents that cleaning dropped: no version of them is a release. The reason is the latest
-# version's, its kind the reason without its details ("too little text (12 words)" -> "too
-# little text", "error: ..." -> "error"). The newest captures come first in the lists.
-DROPPED_ROWS = """
-WITH latest AS (SELECT document_id, MAX(version) AS version FROM cleaned GROUP BY document_id),
-d AS MATERIALIZED (
-      SELECT c.site, c.document_id, c.version, coalesce(c.reason, '') AS reason,
-             CASE WHEN coalesce(c.reason, '') LIKE 'error:%' THEN 'error'
-                  WHEN instr(c.reason, ' (') > 0 THEN substr(c.reason, 1, instr(c.reason, ' (') - 1)
-                  ELSE coalesce(c.reason, '') END AS kind
-      FROM cleaned c JOIN latest l ON l.document_id = c.document_id AND l.version = c.version
-      WHERE c.is_release = 0 AND NOT EXISTS (
-            SELECT 1 FROM cleaned r WHERE r.document_id = c.document_id AND r.is_release = 1))
-"""
 
 
 @dataclass(frozen=True)
@@ -252,8 +218,9 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
                            coverage=Coverage(), totals=RunTotals(), schedule_note=note,
                            scheduler=scheduler)
     runs: dict[str, list[RunSummary]] = {}
-    if status.exists:
-        catalogue = Catalogue(paths.catalogue_url, read_only=True)
+    catalogue = _open_catalogue(paths) if status.exists else None
+    status.exists = catalogue is not None
+    if catalogue is not None:
         try:
             db = catalogue.db
             runs = recent_runs_by_site(db, recent_runs, now)
@@ -271,6 +238,16 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
     status.releases = sum(status.coverage.undated.values()) + status.coverage.total()
     status.sites = _sites(settings, status, runs, next_runs)
     return status
+
+
+def _open_catalogue(paths: DataDir) -> Catalogue | None:
+    """Open the catalogue read-only; None when a shared database holds no archive yet."""
+    try:
+        return Catalogue(paths.catalogue_url, read_only=True)
+    except NoArchive:
+        if paths.shared_database:  # an empty database, as a missing SQLite file
+            return None
+        raise
 
 
 def _sites(settings: Settings, status: ArchiveStatus, runs: dict[str, list[RunSummary]],
@@ -357,7 +334,7 @@ def _live_counts(db: Database, run_ids: list[int]) -> dict[int, dict[str, Any]]:
     for run_id in run_ids:
         stats: dict[str, Any] = {"fetched": 0, "failed": {}}
         for outcome, reason, n, answered in db.execute(
-                "SELECT outcome, reason, COUNT(*), SUM(http_status IS NOT NULL) FROM fetches"
+                "SELECT outcome, reason, COUNT(*), COUNT(http_status) FROM fetches"
                 " WHERE run_id = :run_id GROUP BY outcome, reason", {"run_id": run_id}):
             stats["fetched"] += int(answered or 0)
             if outcome == "failed":
@@ -373,23 +350,18 @@ def run_totals(db: Database) -> RunTotals:
     totals = RunTotals()
     for site, state, n in db.execute("SELECT site, state, COUNT(*) FROM runs GROUP BY site, state"):
         totals.runs[(site, state)] = n
-    columns = ", ".join(f"SUM(coalesce(json_extract(stats, '$.{key}'), 0))"
-                        for key in ("fetched", *PAGE_OUTCOMES.values()))
+    columns = ", ".join(f"SUM({run_counter(db, key)})" for key in ("fetched", *PAGE_OUTCOMES.values()))
     for site, fetched, *values in db.execute(
             f"SELECT site, {columns} FROM runs WHERE stats IS NOT NULL GROUP BY site"):
         totals.fetched[site] = int(fetched)
         for outcome, value in zip(PAGE_OUTCOMES, values, strict=True):
             totals.pages[(site, outcome)] = int(value)
-    for site, kind, reason, value in db.execute(
-            "SELECT r.site, 'failed', j.key, SUM(j.value) FROM runs r, json_each(r.stats, '$.failed') j"
-            " WHERE r.stats IS NOT NULL GROUP BY r.site, j.key UNION ALL "
-            "SELECT r.site, 'refused', j.key, SUM(j.value) FROM runs r, json_each(r.stats, '$.refused') j"
-            " WHERE r.stats IS NOT NULL GROUP BY r.site, j.key"):
+    for site, kind, reason, value in db.execute(run_breakdowns(db)):
         totals.pages[(site, kind)] = totals.pages.get((site, kind), 0) + int(value)
         if kind == "failed":
             totals.failures[(site, reason)] = int(value)
     for site, outcome, reason, n, answered in db.execute(
-            "SELECT r.site, f.outcome, f.reason, COUNT(*), SUM(f.http_status IS NOT NULL)"
+            "SELECT r.site, f.outcome, f.reason, COUNT(*), COUNT(f.http_status)"
             " FROM runs r JOIN fetches f ON f.run_id = r.id WHERE r.stats IS NULL"
             " GROUP BY r.site, f.outcome, f.reason"):
         totals.fetched[site] = totals.fetched.get(site, 0) + int(answered or 0)
@@ -404,14 +376,15 @@ def run_totals(db: Database) -> RunTotals:
 def release_figures(db: Database, limit: int) -> tuple[Coverage, dict[str, int], list[Problem]]:
     """Count releases by site, language and month and the problems of each kind, and list up to
     `limit` releases of each problem kind, in one pass over the releases."""
-    sums = ", ".join(f"SUM({PROBLEM_WHERE[k]})" for k in PROBLEM_KINDS)
+    sums = ", ".join(f"SUM(CASE WHEN {PROBLEM_WHERE[k]} THEN 1 ELSE 0 END)" for k in PROBLEM_KINDS)
     counts = f"SELECT 'count', site, language, month, COUNT(*), {sums} FROM r GROUP BY site, language, month"
     lists = [f"SELECT * FROM (SELECT '{kind}', site, url, release_id, 0, 0, 0, 0 FROM r WHERE "
-             f"{PROBLEM_WHERE[kind]} ORDER BY site, url LIMIT {int(limit)})" for kind in PROBLEM_KINDS]
+             f"{PROBLEM_WHERE[kind]} ORDER BY site, url, release_id LIMIT {int(limit)}) listed_{n}"
+             for n, kind in enumerate(PROBLEM_KINDS)]
     coverage = Coverage()
     problem_counts = dict.fromkeys(PROBLEM_KINDS, 0)
     found = []
-    for kind, site, a, b, n, *kinds in db.execute(RELEASE_ROWS + " UNION ALL ".join([counts, *lists])):
+    for kind, site, a, b, n, *kinds in db.execute(release_rows(db) + " UNION ALL ".join([counts, *lists])):
         if kind != "count":
             found.append(Problem(kind, site, a or "", b or ""))
         elif b is None:  # no usable publication date
@@ -420,6 +393,8 @@ def release_figures(db: Database, limit: int) -> tuple[Coverage, dict[str, int],
             coverage.counts.setdefault(site, {}).setdefault(a, {})[b] = n
         for name, count in zip(PROBLEM_KINDS, kinds, strict=True):
             problem_counts[name] += int(count or 0)
+    # a UNION ALL promises no order: by kind, then as each list was chosen
+    found.sort(key=lambda p: (PROBLEM_KINDS.index(p.kind), p.site, p.url, p.release_id))
     return coverage, problem_counts, found
 
 
@@ -427,11 +402,11 @@ def rejections(db: Database, limit: int) -> tuple[dict[str, dict[str, int]], lis
     """Count the dropped documents by site and reason kind, and list each site's `limit` latest
     (by capture time), with their reasons."""
     counts: dict[str, dict[str, int]] = {}
-    for site, kind, n in db.execute(DROPPED_ROWS + "SELECT site, kind, COUNT(*) FROM d"
+    for site, kind, n in db.execute(dropped_rows(db) + "SELECT site, kind, COUNT(*) FROM d"
                                     " GROUP BY site, kind ORDER BY site, COUNT(*) DESC, kind"):
         counts.setdefault(site, {})[kind] = n
     listed = [Rejected(site, url, reason, kind, captured) for site, url, reason, kind, captured in db.execute(
-        DROPPED_ROWS + "SELECT site, url, reason, kind, captured FROM ("
+        dropped_rows(db) + "SELECT site, url, reason, kind, captured FROM ("
         " SELECT d.site, doc.url, d.reason, d.kind, v.captured, ROW_NUMBER() OVER ("
         "  PARTITION BY d.site ORDER BY v.captured DESC, d.document_id DESC) AS rank"
         " FROM d JOIN documents doc ON doc.id = d.document_id"

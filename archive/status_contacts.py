@@ -14,15 +14,7 @@ from dataclasses import dataclass
 from archive.cleaning.contacts import contact_doubts
 from archive.database import Database
 from archive.release import Contact
-
-CONTACT_ROWS = """
-WITH latest AS (SELECT document_id, MAX(version) AS version FROM cleaned
-                WHERE is_release = 1 GROUP BY document_id)
-SELECT c.site, c.release_id, json_extract(c.release, '$.url'), json_extract(c.release, '$.contacts')
-FROM cleaned c JOIN latest l ON l.document_id = c.document_id AND l.version = c.version
-WHERE c.is_release = 1 AND coalesce(json_array_length(c.release, '$.contacts'), 0) > 0
-ORDER BY c.site, json_extract(c.release, '$.url')
-"""
+from archive.status_sql import contact_rows
 
 
 @dataclass(frozen=True)
@@ -41,7 +33,7 @@ class DoubtfulContact:
 def doubtful_contacts(db: Database, limit: int) -> tuple[int, list[DoubtfulContact]]:
     """Count the doubtful contacts of the latest releases and list the first `limit`."""
     count, listed = 0, list[DoubtfulContact]()
-    for site, rid, url, contacts in db.execute(CONTACT_ROWS):
+    for site, rid, url, contacts in db.execute(contact_rows(db)):
         for data in json.loads(contacts or "[]"):
             contact = Contact(**{k: data.get(k) for k in ("name", "office", "email", "phone")})
             doubts = contact_doubts(contact)

@@ -126,15 +126,60 @@ def postgres_url(postgres_cluster: Cluster) -> Iterator[str]:
     postgres_cluster.drop_database(database_name(url))
 
 
+@pytest.fixture(scope="module")
+def module_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database of an archive a test module builds once for all its tests: in the PostgreSQL
+    pass a fresh database on the session's cluster, named to every command by
+    PRESSROOM_ARCHIVE_DATABASE while the module runs; "" (SQLite files) in the SQLite pass.
+
+    A module-scoped fixture that builds an archive asks for it; the tests that use the archive
+    and the commands they run then use this database rather than one of their own.
+    """
+    if test_database() != "postgresql":
+        yield ""
+        return
+    from tests.postgres import database_name
+
+    cluster = request.getfixturevalue("postgres_cluster")
+    url = cluster.new_database()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PRESSROOM_ARCHIVE_DATABASE", url)
+        yield url
+    cluster.drop_database(database_name(url))
+
+
+@pytest.fixture
+def second_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The [archive] database of a second, separate archive in one test: a fresh database in the
+    PostgreSQL pass, "" (SQLite files in that archive's own data directory) in the SQLite pass."""
+    if test_database() != "postgresql":
+        yield ""
+        return
+    from tests.postgres import database_name
+
+    cluster = request.getfixturevalue("postgres_cluster")
+    url = cluster.new_database()
+    yield url
+    cluster.drop_database(database_name(url))
+
+
+def _test_database_url(request: pytest.FixtureRequest) -> str:
+    """The PostgreSQL database of a test: its module's archive's when it uses one, else its own."""
+    if "module_database" in request.fixturenames:
+        return str(request.getfixturevalue("module_database"))
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture(autouse=True)
 def database_for_commands(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """In the PostgreSQL pass, every command a test runs (in this process or a child) uses the
-    test's fresh database, through PRESSROOM_ARCHIVE_DATABASE: the same one make_settings gives.
+    test's fresh database, through PRESSROOM_ARCHIVE_DATABASE: the same one make_settings gives,
+    or its module's when the test uses an archive built for the whole module (module_database).
 
     A test that needs two separate archives names the second database itself.
     """
     if test_database() == "postgresql" and "no_database" not in request.keywords:
-        monkeypatch.setenv("PRESSROOM_ARCHIVE_DATABASE", request.getfixturevalue("postgres_url"))
+        monkeypatch.setenv("PRESSROOM_ARCHIVE_DATABASE", _test_database_url(request))
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,15 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from archive.capture.importer import import_paths
-from archive.catalogue import Catalogue
+from archive.database import Database
 from archive.layout import DataDir, open_archive
-from archive.release import Release, release_id
-from archive.settings import Settings, load_settings
+from archive.release import Contact, Release, release_id
+from archive.settings import Settings
 from archive.status import gather_status, months_between
 from indexer.build import rebuild
 from indexer.status import index_status
 from pressroom.status import cached_report
+from tests.catalogue_rows import archive_settings, catalogue_of, catalogue_url, copy_catalogue
 from tests.conftest import crawl_sample_site, run_cli
 from webapp import create_app
 from webapp.i18n import translate
@@ -40,9 +40,9 @@ LIVE_SITE = "live-site"
 
 
 def plant(data: Path) -> None:
-    """Add a release with no date and no country, a page cleaning dropped, and a run still going
-    with three fetches."""
-    settings = load_settings(overrides={"data_dir": str(data)}, environ={})
+    """Add a release with no date, no country and a doubtful contact, a page cleaning dropped,
+    and a run still going with three fetches."""
+    settings = archive_settings(data)
     page = data.parent / "undated.html"
     page.write_text("<html><body><p>An undated page</p></body></html>", encoding="utf-8")
     with open_archive(settings) as (catalogue, store):
@@ -50,7 +50,8 @@ def plant(data: Path) -> None:
         row = next(r for r in catalogue.versions_to_clean() if r.site == PLANTED_SITE)
         release = Release(id=release_id(row.document_url), url=PLANTED_URL, site=PLANTED_SITE,
                           language="en", title="An undated release", published=None,
-                          body="Text that a page rule found, without any date.")
+                          body="Text that a page rule found, without any date.",
+                          contacts=[Contact(email="press@planted.example.org")])  # no name: doubtful
         with catalogue.transaction():
             catalogue.save_cleaned(row, release, None)
         dropped = data.parent / "dropped.html"
@@ -68,17 +69,17 @@ def plant(data: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("status") / "data"
     crawl_sample_site(data)
     plant(data)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     return data
 
 
 @pytest.fixture(scope="module")
 def settings(data_dir: Path) -> Settings:
-    return load_settings(overrides={"data_dir": str(data_dir)}, environ={})
+    return archive_settings(data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +93,16 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture(scope="module")
-def db(data_dir: Path) -> Iterator[sqlite3.Connection]:
-    with closing(sqlite3.connect(f"{DataDir(data_dir).catalogue.as_uri()}?mode=ro", uri=True)) as conn:
-        yield conn
+def db(data_dir: Path) -> Iterator[Database]:
+    catalogue = catalogue_of(data_dir, read_only=True)
+    try:
+        yield catalogue.db
+    finally:
+        catalogue.close()
 
 
 def latest_releases(data_dir: Path) -> list[dict[str, Any]]:
-    catalogue = Catalogue(DataDir(data_dir).catalogue, read_only=True)
+    catalogue = catalogue_of(data_dir, read_only=True)
     try:
         return [r.to_json() for r in catalogue.releases()]
     finally:
@@ -124,19 +128,19 @@ def scrape(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]],
 
 # -- archive and index status ------------------------------------------------------------------
 def test_run_counts_and_fetch_counters_equal_the_catalogue(settings: Settings,
-                                                          db: sqlite3.Connection) -> None:
+                                                          db: Database) -> None:
     status = gather_status(settings)
     sites = {s.key: s for s in status.sites}
     for site, runs in db.execute("SELECT site, COUNT(*) FROM runs GROUP BY site"):
         assert sites[site].run_count == runs
     crawled = db.execute("SELECT site FROM runs WHERE site LIKE '127.0.0.1-%'").fetchone()[0]
     for run in sites[crawled].runs + sites[LIVE_SITE].runs:
-        by_outcome = dict(db.execute("SELECT outcome, COUNT(*) FROM fetches WHERE run_id = ?"
-                                     " GROUP BY outcome", (run.id,)).fetchall())
-        answered = db.execute("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND http_status IS NOT"
-                              " NULL", (run.id,)).fetchone()[0]
-        reasons = dict(db.execute("SELECT reason, COUNT(*) FROM fetches WHERE run_id = ? AND"
-                                  " outcome = 'failed' GROUP BY reason", (run.id,)).fetchall())
+        by_outcome = dict(db.execute("SELECT outcome, COUNT(*) FROM fetches WHERE run_id = :id"
+                                     " GROUP BY outcome", {"id": run.id}).all())
+        answered = db.scalar("SELECT COUNT(*) FROM fetches WHERE run_id = :id AND http_status IS NOT"
+                             " NULL", {"id": run.id})
+        reasons = dict(db.execute("SELECT reason, COUNT(*) FROM fetches WHERE run_id = :id AND"
+                                  " outcome = 'failed' GROUP BY reason", {"id": run.id}).all())
         assert run.fetched == answered > 0
         assert (run.new, run.changed, run.unchanged) == tuple(
             by_outcome.get(k, 0) for k in ("new", "changed", "unchanged"))
@@ -173,7 +177,7 @@ def test_planted_extraction_problem_is_listed(settings: Settings, data_dir: Path
     assert ("no-country", PLANTED_SITE, PLANTED_URL) in listed
 
 
-def dropped_pages(db: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+def dropped_pages(db: Database) -> list[tuple[str, str, str, str]]:
     """(site, url, latest reason, captured) of every document none of whose versions is a release."""
     rows = db.execute("SELECT c.document_id, c.version, c.site, c.is_release, c.reason, d.url, v.captured"
                       " FROM cleaned c JOIN documents d ON d.id = c.document_id JOIN versions v"
@@ -194,7 +198,7 @@ def kind_of(reason: str) -> str:
 
 
 def test_rejections_by_site_and_reason_equal_the_catalogue(settings: Settings,
-                                                           db: sqlite3.Connection) -> None:
+                                                           db: Database) -> None:
     status = gather_status(settings, rejected_limit=5)
     dropped = dropped_pages(db)
     expected: dict[str, Counter[str]] = {}
@@ -225,8 +229,42 @@ def test_index_status_reads_the_index_and_says_when_there_is_none(data_dir: Path
     assert not missing.exists and not missing.current and "no index yet" in (missing.problem or "")
 
 
+def test_the_same_archive_has_the_same_status_on_sqlite_and_postgresql(
+        settings: Settings, data_dir: Path, tmp_path: Path, postgres_cluster: Any) -> None:
+    """The report's SQL is written twice, in each engine's dialect: both must say the same."""
+    from tests.postgres import database_name
+
+    here = DataDir.of(settings)
+    if here.shared_database:  # the PostgreSQL pass: the copy goes to a SQLite file
+        other = archive_settings(tmp_path / "copy", archive__database="",
+                                 archive__warc_dir=str(here.warc))
+    else:
+        other = archive_settings(tmp_path / "copy", archive__database=postgres_cluster.new_database(),
+                                 archive__warc_dir=str(here.warc))
+    try:
+        assert copy_catalogue(here.catalogue_url, DataDir.of(other).catalogue_url) > 100
+        now = datetime.now(UTC)
+        reports = [gather_status(s, now, problem_limit=3, rejected_limit=2).to_json()
+                   for s in (settings, other)]
+    finally:
+        if DataDir.of(other).shared_database:
+            postgres_cluster.drop_database(database_name(DataDir.of(other).catalogue_url))
+    for report in reports:
+        report["archive"]["catalogue_bytes"] = 0  # a SQLite file's size; nothing on PostgreSQL
+    assert reports[0] == reports[1]
+    report = reports[0]
+    # the comparison covers every part of the report, each with something in it
+    assert report["archive"]["releases"] > 10 and report["coverage"]["undated"] == {PLANTED_SITE: 1}
+    assert report["problems"]["counts"]["no-date"] and report["problems"]["counts"]["no-country"]
+    assert len(report["problems"]["listed"]) >= 2
+    assert report["rejections"]["counts"][PLANTED_SITE] == {"a listing": 1}
+    assert {r["state"] for s in report["sites"] for r in s["runs"]} >= {"done", "running"}
+    assert any(r["failed"] for s in report["sites"] for r in s["runs"])
+    assert report["doubtful_contacts"]["count"] > 0
+
+
 # -- the command -------------------------------------------------------------------------------
-def test_status_command_json_shape(data_dir: Path, db: sqlite3.Connection) -> None:
+def test_status_command_json_shape(data_dir: Path, db: Database) -> None:
     result = run_cli("status", "--json", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -251,14 +289,16 @@ def test_status_command_json_shape(data_dir: Path, db: sqlite3.Connection) -> No
         sum(1 for site, *_ in dropped_pages(db) if site == crawled)
 
 
-def test_status_command_text_and_an_empty_data_dir(data_dir: Path, tmp_path: Path) -> None:
+def test_status_command_text_and_an_empty_data_dir(data_dir: Path, tmp_path: Path,
+                                                  second_database: str) -> None:
     result = run_cli("status", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     assert f"no-date: {PLANTED_SITE} {PLANTED_URL}" in result.stdout
     assert f"not kept as releases, {PLANTED_SITE}: a listing 1" in result.stdout
     assert f"  {DROPPED_REASON}: {DROPPED_URL}" in result.stdout
     assert "index: " in result.stdout and "no index yet" not in result.stdout
-    empty = run_cli("status", "--data-dir", str(tmp_path / "nothing"))
+    empty = run_cli("status", "--data-dir", str(tmp_path / "nothing"),
+                    env={"PRESSROOM_ARCHIVE_DATABASE": second_database})  # an empty one
     assert empty.returncode == 0, empty.stderr
     assert "no index yet" in empty.stdout and "no catalogue yet" in empty.stdout
     assert not (tmp_path / "nothing" / "catalogue.sqlite").exists()  # read-only: created nothing
@@ -266,7 +306,7 @@ def test_status_command_text_and_an_empty_data_dir(data_dir: Path, tmp_path: Pat
 
 # -- the web pages -----------------------------------------------------------------------------
 def test_status_page_chart_table_runs_and_problems(client: FlaskClient, data_dir: Path,
-                                                  db: sqlite3.Connection) -> None:
+                                                  db: Database) -> None:
     response = client.get("/status")
     assert response.status_code == 200
     page = soup(response)
@@ -297,7 +337,7 @@ def test_status_page_chart_table_runs_and_problems(client: FlaskClient, data_dir
 
 
 def test_status_page_lists_the_pages_not_kept_as_releases(client: FlaskClient,
-                                                         db: sqlite3.Connection) -> None:
+                                                         db: Database) -> None:
     response = client.get("/status")
     page = soup(response)
     dropped = dropped_pages(db)
@@ -344,7 +384,7 @@ def test_search_result_without_a_date_says_date_unknown(client: FlaskClient) -> 
     assert hit.select_one("time") is None
 
 
-def test_status_page_site_choice_and_language(client: FlaskClient, db: sqlite3.Connection) -> None:
+def test_status_page_site_choice_and_language(client: FlaskClient, db: Database) -> None:
     site = db.execute("SELECT site FROM runs WHERE site LIKE '127.0.0.1-%'").fetchone()[0]
     page = soup(client.get("/status"))
     links = {a.get_text(): a["href"] for a in page.select(".site-choice a")}
@@ -380,7 +420,7 @@ def test_status_pages_without_an_archive(tmp_path: Path) -> None:
 
 # -- metrics -----------------------------------------------------------------------------------
 def test_metrics_equal_the_catalogue_and_index(client: FlaskClient, data_dir: Path,
-                                               db: sqlite3.Connection) -> None:
+                                               db: Database) -> None:
     samples = scrape(client)
     for site, state, n in db.execute("SELECT site, state, COUNT(*) FROM runs GROUP BY site, state"):
         assert samples[("pressroom_crawl_runs", (("site", site), ("state", state)))] == n
