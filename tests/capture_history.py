@@ -14,7 +14,7 @@ from archive.capture.fetch import Response
 from archive.capture.record import CrawlStats, Recorder
 from archive.cleaning.releases import clean_versions
 from archive.layout import open_archive
-from archive.settings import load_settings
+from tests.catalogue_rows import archive_settings
 from tests.webapp_fixtures import pages
 
 BASE = "https://news.example.org"
@@ -38,7 +38,7 @@ def _response(when: datetime, body: str | None) -> Response:
 
 def record_history(data_dir: Path) -> None:
     """Record HISTORY through the crawler's Recorder, then clean it into releases."""
-    settings = load_settings(overrides={"data_dir": str(data_dir)}, environ={})
+    settings = archive_settings(data_dir)
     with open_archive(settings) as (catalogue, store):
         for when, body in HISTORY:
             run_id, _ = catalogue.start_run("example", 1)

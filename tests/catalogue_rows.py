@@ -9,6 +9,7 @@ that each runs in both passes on the same archive the commands it runs see.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +35,19 @@ def archive_settings(data_dir: Path, config: Path | None = None, **overrides: An
     return load_settings(config, values, environ={})
 
 
-def catalogue_url(where: Settings | Path) -> str:
-    """Return the catalogue's URL for settings, or for a data directory on the pass's database."""
+def catalogue_url(where: Settings | Path, database: str | None = None) -> str:
+    """Return the catalogue's URL for settings, or for a data directory on `database` (by
+    default the pass's)."""
     if isinstance(where, Settings):
         return DataDir.of(where).catalogue_url
-    return DataDir(where, pass_database()).catalogue_url
+    return DataDir(where, pass_database() if database is None else database).catalogue_url
 
 
-def catalogue_of(where: Settings | Path, read_only: bool = False) -> Catalogue:
-    """Open the catalogue of settings or of a data directory (the pass's database)."""
-    return Catalogue(catalogue_url(where), read_only=read_only)
+def catalogue_of(where: Settings | Path, read_only: bool = False, database: str | None = None
+                 ) -> Catalogue:
+    """Open the catalogue of settings or of a data directory (on the pass's database unless
+    `database` names another)."""
+    return Catalogue(catalogue_url(where, database), read_only=read_only)
 
 
 def rows(where: Settings | Path, sql: str, params: Params = None) -> list[Any]:
@@ -85,3 +89,12 @@ def copy_catalogue(source: str, target: str) -> int:
             copied += len(found)
         writer.commit()
     return copied
+
+
+def copy_archive(data_dir: Path, target: Path, database: str) -> str:
+    """Copy an archive: its data directory to `target`, and its catalogue to `database` when
+    that is not "" (SQLite: the copied file); return the copy's catalogue URL."""
+    shutil.copytree(data_dir, target, symlinks=True)
+    if database:
+        copy_catalogue(catalogue_url(data_dir), database)
+    return DataDir(target, database).catalogue_url

@@ -148,10 +148,10 @@ def module_database(request: pytest.FixtureRequest) -> Iterator[str]:
     cluster.drop_database(database_name(url))
 
 
-@pytest.fixture
-def second_database(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The [archive] database of a second, separate archive in one test: a fresh database in the
-    PostgreSQL pass, "" (SQLite files in that archive's own data directory) in the SQLite pass."""
+def fresh_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Yield the [archive] database of one more, separate archive: a fresh database in the
+    PostgreSQL pass (dropped after), "" (SQLite files in its own data directory) in the SQLite
+    pass. For fixtures of any scope: `yield from fresh_database(request)`."""
     if test_database() != "postgresql":
         yield ""
         return
@@ -161,6 +161,12 @@ def second_database(request: pytest.FixtureRequest) -> Iterator[str]:
     url = cluster.new_database()
     yield url
     cluster.drop_database(database_name(url))
+
+
+@pytest.fixture
+def second_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The [archive] database of a second, separate archive in one test (fresh_database)."""
+    yield from fresh_database(request)
 
 
 def _test_database_url(request: pytest.FixtureRequest) -> str:

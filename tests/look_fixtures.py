@@ -11,8 +11,9 @@ from pathlib import Path
 from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
 from archive.layout import open_archive
-from archive.settings import Settings, load_settings
+from archive.settings import Settings
 from indexer.build import update
+from tests.catalogue_rows import archive_settings, catalogue_url
 from tests.webapp_fixtures import build_archive, pages
 
 BASE = "https://news.example.org"
@@ -30,7 +31,7 @@ def look_settings(data_dir: Path) -> Settings:
                       f'accent = "#7a1f5c"\n\n[sites.example]\nname = "{SITE_NAME}"\n'
                       f'start_urls = ["{BASE}/"]\nsitemaps = []\nallow = []\ndeny = []\n'
                       'languages = ["en", "fr", "es"]\n', encoding="utf-8")
-    return load_settings(config, overrides={"data_dir": str(data_dir)}, environ={})
+    return archive_settings(data_dir, config)
 
 
 def build_versioned_archive(data_dir: Path) -> Settings:
@@ -44,5 +45,5 @@ def build_versioned_archive(data_dir: Path) -> Settings:
     with open_archive(settings) as (catalogue, store):
         import_paths([changed], catalogue, store, "example", BASE + CHANGED, [])
         clean_versions(catalogue, store, settings)
-    update(data_dir)
+    update(data_dir, catalogue_url=catalogue_url(settings))
     return settings

@@ -17,7 +17,7 @@ import pytest
 from archive.cleaning.releases import clean_versions
 from archive.cleaning.vocab import load_vocabulary
 from archive.layout import open_archive
-from archive.settings import load_settings
+from tests.catalogue_rows import archive_settings
 from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, run_cli
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.acceptance
 
 
 @pytest.fixture(scope="module")
-def archive_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def archive_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Iterator[Path]:
     data = tmp_path_factory.mktemp("clean") / "data"
     crawl_sample_site(data)
     yield data
@@ -56,7 +56,7 @@ def test_exported_releases_meet_the_floors(archive_dir: Path, tmp_path: Path) ->
 
 
 def test_the_generic_path_alone_meets_the_floors(archive_dir: Path) -> None:
-    settings = load_settings(overrides={"data_dir": str(archive_dir)}, environ={})
+    settings = archive_settings(archive_dir)
     vocab = load_vocabulary()
     vocab.rules = []
     with open_archive(settings) as (catalogue, store):

@@ -12,22 +12,25 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from archive.capture.links import decode_html
 from archive.capture.runs import SiteResult, crawl_sites
-from archive.layout import DataDir, open_archive
-from archive.settings import Settings, adhoc_site, load_settings
+from archive.database import DatabaseError
+from archive.errors import CatalogueError
+from archive.layout import open_archive
+from archive.settings import Settings, adhoc_site
 from archive.verify import verify_archive
+from tests.catalogue_rows import archive_settings, rows
 from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, request_paths
 
 pytestmark = pytest.mark.acceptance
@@ -40,10 +43,10 @@ def truth() -> list[dict[str, object]]:
 
 
 def settings_for(data_dir: Path, **crawl: object) -> Settings:
-    overrides: dict[str, object] = {"data_dir": str(data_dir), "crawl.delay": 0.0,
+    overrides: dict[str, object] = {"crawl.delay": 0.0,
                                     "crawl.keep_alive": False, "crawl.backoff": 0.05}
     overrides.update({f"crawl.{k}": v for k, v in crawl.items()})
-    return load_settings(overrides=overrides, environ={})
+    return archive_settings(data_dir, **overrides)
 
 
 def crawl(settings: Settings, site: SampleSite) -> SiteResult:
@@ -59,12 +62,12 @@ class Crawled:
     first_log: list[str]
     second_log: list[str]
 
-    def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(DataDir(self.settings.data_dir).catalogue)
+    def rows(self, sql: str, params: dict[str, object] | None = None) -> list[Any]:
+        return rows(self.settings, sql, params)
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+def crawled(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Iterator[Crawled]:
     if not (SAMPLE_SITE / "serve.py").exists():
         pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")
     proc, port = _start_server([sys.executable, str(SAMPLE_SITE / "serve.py"), "--port", "0"])
@@ -84,13 +87,13 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     del mark
 
 
-def documents(db: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in db.execute("SELECT url FROM documents")}
+def documents(crawled: Crawled) -> set[str]:
+    return {row[0] for row in crawled.rows("SELECT url FROM documents")}
 
 
 def test_every_release_is_captured_from_the_home_pages(crawled: Crawled) -> None:
     base = crawled.site.url.rstrip("/")
-    docs = documents(crawled.db())
+    docs = documents(crawled)
     missing = [t["path"] for t in truth() if f"{base}{t['path']}" not in docs]
     assert not missing
     assert crawled.first.complete
@@ -110,33 +113,31 @@ def test_the_endless_calendar_costs_a_bounded_number_of_fetches(crawled: Crawled
 
 
 def test_utm_duplicates_and_the_old_redirecting_url_are_one_document_each(crawled: Crawled) -> None:
-    db = crawled.db()
-    docs = documents(db)
+    docs = documents(crawled)
     assert not [d for d in docs if "utm_" in d]
     assert not any("utm_" in p for p in crawled.first_log)
     config = json.loads((SAMPLE_SITE / "site-config.json").read_text())
     old = config["traps"]["old_url_redirect"]["from"]
     target = next(t["path"] for t in truth() if t["id"] == config["traps"]["old_url_redirect"]["to_article"])
     base = crawled.site.url.rstrip("/")
-    row = db.execute("SELECT outcome, redirect_to, document_id FROM urls WHERE url=?",
-                     (base + old,)).fetchone()
-    assert row is not None and row[0] == "redirect" and row[1] == base + target
+    [row] = crawled.rows("SELECT outcome, redirect_to, document_id FROM urls WHERE url = :url",
+                         {"url": base + old})
+    assert row[0] == "redirect" and row[1] == base + target
     assert [d for d in docs if d.endswith(str(target))] == [base + str(target)]
-    assert db.execute("SELECT latest_version FROM documents WHERE url=?",
-                      (base + str(target),)).fetchone() == (1,)
+    assert crawled.rows("SELECT latest_version FROM documents WHERE url = :url",
+                        {"url": base + str(target)}) == [(1,)]
 
 
 def test_the_404_and_the_pdf_are_recorded_as_such(crawled: Crawled) -> None:
     config = json.loads((SAMPLE_SITE / "site-config.json").read_text())
     base = crawled.site.url.rstrip("/")
-    db = crawled.db()
-    missing = db.execute("SELECT outcome, http_status, reason FROM urls WHERE url=?",
-                         (base + config["traps"]["missing_link"]["href"],)).fetchone()
-    assert missing == ("failed", 404, "http-404")
-    pdf = db.execute("SELECT v.content_type, v.status FROM versions v JOIN documents d "
-                     "ON d.id = v.document_id WHERE d.url=?",
-                     (base + config["traps"]["pdf_link"]["href"],)).fetchone()
-    assert pdf == ("application/pdf", 200)
+    missing = crawled.rows("SELECT outcome, http_status, reason FROM urls WHERE url = :url",
+                           {"url": base + config["traps"]["missing_link"]["href"]})
+    assert missing == [("failed", 404, "http-404")]
+    pdf = crawled.rows("SELECT v.content_type, v.status FROM versions v JOIN documents d "
+                       "ON d.id = v.document_id WHERE d.url = :url",
+                       {"url": base + config["traps"]["pdf_link"]["href"]})
+    assert pdf == [("application/pdf", 200)]
 
 
 @pytest.mark.parametrize("trap", ["iso_8859_1_article", "no_charset_header_article"])
@@ -160,8 +161,7 @@ def test_a_second_crawl_adds_no_version_and_is_answered_by_304s(crawled: Crawled
     second = crawled.second.stats
     assert second.new == 0 and second.changed == 0
     assert second.not_modified >= 0.8 * second.fetched
-    db = crawled.db()
-    assert db.execute("SELECT COUNT(*) FROM versions WHERE version > 1").fetchone() == (0,)
+    assert crawled.rows("SELECT COUNT(*) FROM versions WHERE version > 1") == [(0,)]
 
 
 def test_warc_and_catalogue_agree(crawled: Crawled) -> None:
@@ -185,9 +185,8 @@ def test_a_changed_page_gets_exactly_one_new_version(sample_site: Callable[..., 
                     encoding="utf-8")
     result = crawl(settings, site)
     assert result.stats.changed == 1 and result.stats.new == 0
-    db = sqlite3.connect(DataDir(settings.data_dir).catalogue)
-    changed = db.execute("SELECT d.url FROM versions v JOIN documents d ON d.id = v.document_id "
-                         "WHERE v.version = 2").fetchall()
+    changed = rows(settings, "SELECT d.url FROM versions v JOIN documents d ON d.id = v.document_id "
+                   "WHERE v.version = 2")
     assert changed == [(site.url.rstrip("/") + str(release["path"]),)]
 
 
@@ -198,18 +197,16 @@ def test_injected_server_errors_end_captured_or_failed_with_a_reason(
     settings = settings_for(tmp_path / "data", retries=4)
     result = crawl(settings, site)
     assert result.complete
-    db = sqlite3.connect(DataDir(settings.data_dir).catalogue)
-    frontier_left = db.execute("SELECT COUNT(*) FROM frontier").fetchone()[0]
-    assert frontier_left == 0
-    outcomes = dict(db.execute("SELECT outcome, COUNT(*) FROM urls GROUP BY outcome").fetchall())
+    assert rows(settings, "SELECT COUNT(*) FROM frontier") == [(0,)]
+    outcomes = dict(rows(settings, "SELECT outcome, COUNT(*) FROM urls GROUP BY outcome"))
     assert set(outcomes) <= {"new", "unchanged", "changed", "failed", "redirect", "robots",
                              "absent", "refused", "discovered"}
-    assert db.execute("SELECT COUNT(*) FROM urls WHERE outcome='failed' AND reason IS NULL"
-                      ).fetchone() == (0,)
-    assert db.execute("SELECT COUNT(*) FROM versions WHERE status >= 300").fetchone() == (0,)
+    assert rows(settings, "SELECT COUNT(*) FROM urls WHERE outcome = 'failed' AND reason IS NULL"
+                ) == [(0,)]
+    assert rows(settings, "SELECT COUNT(*) FROM versions WHERE status >= 300") == [(0,)]
     assert result.stats.retries > 50
     base = site.url.rstrip("/")
-    states = dict(db.execute("SELECT url, outcome FROM urls").fetchall())
+    states = dict(rows(settings, "SELECT url, outcome FROM urls"))
     releases = [states.get(base + str(t["path"])) for t in truth()]
     assert all(state in ("new", "failed") for state in releases)
     assert releases.count("new") >= 55
@@ -220,18 +217,13 @@ def test_injected_server_errors_end_captured_or_failed_with_a_reason(
 def wait_for_fetches(data: Path, proc: subprocess.Popen[bytes], count: int,
                      timeout: float = 120) -> None:
     """Wait until the crawl run of process `proc` has logged `count` fetches in the catalogue."""
-    catalogue = data / "catalogue.sqlite"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"the crawl ended (exit {proc.returncode}) before it was killed"
         done = 0
-        if catalogue.exists():
-            try:
-                with closing(sqlite3.connect(f"{catalogue.as_uri()}?mode=ro", uri=True)) as db:
-                    done = db.execute("SELECT count(*) FROM fetches JOIN runs ON runs.id = run_id"
-                                      " WHERE runs.pid = ?", (proc.pid,)).fetchone()[0]
-            except sqlite3.OperationalError:
-                pass  # the crawl is still creating the catalogue
+        with suppress(CatalogueError, DatabaseError):  # the crawl is still creating the catalogue
+            [(done,)] = rows(data, "SELECT count(*) FROM fetches JOIN runs ON runs.id = run_id"
+                                   " WHERE runs.pid = :pid", {"pid": proc.pid})
         if done >= count:
             return
         time.sleep(0.02)

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.catalogue import Catalogue
-from archive.layout import DataDir
 from indexer.build import build_from_releases
 from indexer.search import Searcher
+from tests.catalogue_rows import catalogue_of
 from tests.conftest import ROOT, SAMPLE_SITE, crawl_sample_site, run_cli
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.acceptance
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def indexed(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Iterator[Path]:
     data = tmp_path_factory.mktemp("search") / "data"
     crawl_sample_site(data)
     index = run_cli("index", "--data-dir", str(data))
@@ -47,7 +46,7 @@ def test_relevance_meets_the_floors_and_beats_a_plain_index(indexed: Path, tmp_p
     result = evaluate(Searcher(indexed), queries, path_to_id)
     _report("multilingual index", result)
 
-    catalogue = Catalogue(DataDir(indexed).catalogue)
+    catalogue = catalogue_of(indexed)
     baseline_dir = tmp_path / "plain"
     build_from_releases(catalogue.releases(), baseline_dir, procs=1, single_analyzer=True)
     baseline = evaluate(Searcher(baseline_dir), queries, path_to_id)

@@ -22,7 +22,7 @@ EXAMPLES = 40
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def app(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Flask:
     data: Path = tmp_path_factory.mktemp("schema") / "data"
     build_archive(data)
     return create_app({"DATA_DIR": str(data), **LIFTED})

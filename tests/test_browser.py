@@ -23,7 +23,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Iterator[str]:
     data = tmp_path_factory.mktemp("browser") / "data"
     build_archive(data)
     # the production server, as `pressroom serve` runs it

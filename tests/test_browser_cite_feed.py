@@ -18,7 +18,7 @@ from tests.webapp_fixtures import build_archive
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Iterator[str]:
     data = tmp_path_factory.mktemp("browser-cite") / "data"
     build_archive(data)
     served = PressroomServer(data, env={"PRESSROOM_WEB_SEARCH_BURST": "1000"})

@@ -19,7 +19,7 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Iterator[str]:
     data = tmp_path_factory.mktemp("look-browser") / "data"
     build_versioned_archive(data)
     served = PressroomServer(data, env={

@@ -7,7 +7,6 @@ archived stylesheet, show the archived logo, and make no request elsewhere.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.catalogue_rows import rows
 from tests.conftest import SAMPLE_SITE, PressroomServer, SampleSite, _start_server, run_process
 from tests.test_browser import ARGS, CHROMIUM, shot
 
@@ -22,7 +22,8 @@ RELEASE = "/news/iom-closes-start-programme-north-africa-and-reviews-lessons-lea
 
 
 @pytest.fixture(scope="module")
-def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def archived(tmp_path_factory: pytest.TempPathFactory, module_database: str
+             ) -> Iterator[tuple[str, str]]:
     if not (SAMPLE_SITE / "serve.py").exists():
         pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")
     data = tmp_path_factory.mktemp("replay") / "data"
@@ -35,9 +36,9 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
     finally:
         site.stop()
     assert result.returncode == 0, result.stderr
-    with sqlite3.connect(data / "catalogue.sqlite") as db:
-        rid = db.execute("SELECT release_id FROM cleaned WHERE is_release = 1").fetchone()[0]
-        assert db.execute("SELECT COUNT(*) FROM requisites").fetchone()[0] >= 2
+    [(rid,)] = rows(data, "SELECT release_id FROM cleaned WHERE is_release = 1")
+    [(requisites,)] = rows(data, "SELECT COUNT(*) FROM requisites")
+    assert requisites >= 2
     served = PressroomServer(data)
     yield served.url, rid
     served.stop()

@@ -16,8 +16,8 @@ from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
 from archive.layout import open_archive
 from archive.release import Release
-from archive.settings import load_settings
 from indexer.build import rebuild
+from tests.catalogue_rows import archive_settings, catalogue_url
 from webapp import create_app
 from webapp.citation import Cited, apa, chicago, organisation
 
@@ -118,16 +118,16 @@ help to contact relatives, and call for safe and regular pathways.</p></article>
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
+def client(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> FlaskClient:
     root = tmp_path_factory.mktemp("cite")
     data = root / "data"
-    settings = load_settings(overrides={"data_dir": str(data)}, environ={})
+    settings = archive_settings(data)
     page = root / "rescue.html"
     page.write_text(PAGE.format(title="Coast guards rescue 120 migrants off Libya"), encoding="utf-8")
     with open_archive(settings) as (catalogue, store):
         import_paths([page], catalogue, store, "adhoc", f"{BASE}/news/rescue", [])
         clean_versions(catalogue, store, settings)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     return create_app({"DATA_DIR": str(data), "TESTING": True}).test_client()
 
 

@@ -8,7 +8,6 @@ and nothing doubtful left for /status to list.
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from archive.cleaning.contacts import block_lines, contact_doubts, parse_contact
 from archive.cleaning.vocab import Vocabulary, load_vocabulary
 from archive.release import Contact
 from archive.status_contacts import doubtful_contacts
+from tests.catalogue_rows import catalogue_of
 from tests.conftest import ROOT, SAMPLE_SITE, SampleSite, _start_server, crawl_sample_site, run_cli
 from tests.webapp_fixtures import build_archive
 from webapp import create_app
@@ -104,8 +104,11 @@ def _releases(data: Path, tmp_path: Path) -> list[dict[str, Any]]:
 
 
 def _doubts(data: Path) -> list[Any]:
-    with sqlite3.connect(data / "catalogue.sqlite") as db:
-        return doubtful_contacts(db, 100)[1]
+    catalogue = catalogue_of(data, read_only=True)
+    try:
+        return doubtful_contacts(catalogue.db, 100)[1]
+    finally:
+        catalogue.close()
 
 
 @pytest.mark.acceptance

@@ -13,12 +13,12 @@ from werkzeug import Request, Response
 
 from archive.capture.record import CrawlStats
 from archive.capture.runs import crawl_sites
-from archive.catalogue import Catalogue
 from archive.errors import CrawlLocked
 from archive.layout import DataDir, open_archive
 from archive.lock import RunLock
 from archive.settings import Settings, SiteConfig
 from archive.verify import verify_archive
+from tests.catalogue_rows import catalogue_of
 from tests.conftest import run_cli
 
 
@@ -98,7 +98,7 @@ def crawl(settings: Settings, site: SiteConfig) -> CrawlStats:
 
 def test_first_crawl_captures_every_page_once(tiny: TinySite, settings: Settings) -> None:
     stats = crawl(settings, tiny.site())
-    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
+    catalogue = catalogue_of(settings)
     docs = {r[0] for r in catalogue.db.execute("SELECT url FROM documents")}
     base = tiny.base
     assert {f"{base}/", f"{base}/news", f"{base}/news?page=1", f"{base}/news/one",
@@ -126,7 +126,7 @@ def test_recrawl_is_answered_by_304_and_a_change_makes_one_new_version(
     tiny.pages["/news/two"] = ("text/html", tiny.release("Two", "Second text, corrected."))
     third = crawl(settings, tiny.site())
     assert third.changed == 1 and third.new == 0
-    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
+    catalogue = catalogue_of(settings)
     doc = catalogue.document_id(f"{tiny.base}/news/two")
     assert doc is not None
     versions = catalogue.versions(doc)
@@ -145,7 +145,7 @@ def test_markup_only_change_records_unchanged(tiny: TinySite, settings: Settings
     tiny.pages["/news/one"] = ("text/html", html.replace("<p>", '<p class="lead">'))
     stats = crawl(settings, tiny.site())
     assert stats.changed == 0
-    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
+    catalogue = catalogue_of(settings)
     row = catalogue.db.execute("SELECT outcome, reason FROM fetches WHERE url LIKE '%/news/one'"
                                " ORDER BY id DESC LIMIT 1").fetchone()
     assert tuple(row) == ("unchanged", "same-text")
@@ -203,7 +203,7 @@ def test_limit_stops_early_and_the_next_run_resumes(tiny: TinySite, settings: Se
     assert not first.complete and first.stats.fetched == 3
     second = crawl_sites(settings, [tiny.site()])[0]
     assert second.complete
-    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
+    catalogue = catalogue_of(settings)
     assert catalogue.count("documents") == 8
     fetched = [path for path, status in tiny.requests if status == 200]
     assert len(fetched) == len(set(fetched)), "the resumed run fetched a page again"

@@ -30,11 +30,11 @@ from archive.capture.links import parse_page
 from archive.capture.netguard import AddressPolicy, is_public
 from archive.capture.runs import crawl_sites
 from archive.capture.sitemaps import SitemapTooLarge, parse_sitemap
-from archive.catalogue import Catalogue
 from archive.cli import summary
 from archive.errors import RefusedURL
-from archive.layout import DataDir, open_archive
+from archive.layout import open_archive
 from archive.settings import Settings, SiteConfig
+from tests.catalogue_rows import catalogue_of
 from tests.test_hazards import CountingServer, page
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def test_a_gzip_bomb_sitemap_fails_once_and_the_crawl_goes_on(
     first = crawl_sites(settings, [bombed], max_fetches=3)[0]
     assert first.stats.failed == {"sitemap-too-large": 1}
     assert first.stats.new == 1 and not first.complete
-    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
+    catalogue = catalogue_of(settings)
     state = catalogue.url_state(bombed.sitemaps[0])
     assert state is not None and state.outcome == "failed" and state.document_id is None
 
@@ -263,7 +263,7 @@ def test_userinfo_and_backslashes_never_reach_another_host(
                 if p.startswith(("/backslash", "/userinfo", "/password", "/two"))]
     assert stats.redirects == 5
     assert stats.refused["backslash-in-host"] >= 7 and stats.refused["userinfo-in-url"] >= 6
-    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
+    catalogue = catalogue_of(settings)
     for refused in [*bad("start")[:3], *bad("redirect")[:3]]:
         state = catalogue.url_state(refused)
         assert state is not None and state.outcome == "refused", refused
@@ -318,7 +318,7 @@ def test_robots_txt_answering_429_postpones_the_host_to_the_next_run(
     assert paths_of(httpserver) == ["/robots.txt"] * requests
     assert not result.complete and result.stats.new == 0
     assert result.stats.postponed == {f"127.0.0.1:{httpserver.port}": "robots.txt answered 429"}
-    run = Catalogue(DataDir(settings.data_dir).catalogue).runs(1)[0]
+    run = catalogue_of(settings).runs(1)[0]
     assert run["state"] == "interrupted"
     assert json.loads(run["stats"])["postponed"] == result.stats.postponed
     assert f"postponed to the next run: 127.0.0.1:{httpserver.port} (robots.txt answered 429)" \
@@ -332,7 +332,7 @@ def test_robots_txt_answering_429_postpones_the_host_to_the_next_run(
     httpserver.expect_request("/a").respond_with_data(page("a"), content_type="text/html")
     again = crawl_sites(settings, [config])[0]
     assert again.complete and again.stats.new == 2 and not again.stats.postponed
-    assert Catalogue(DataDir(settings.data_dir).catalogue).runs(1)[0]["resumed_from"] == run["id"]
+    assert catalogue_of(settings).runs(1)[0]["resumed_from"] == run["id"]
 
 
 # -- 5. a page with 400,000 links ----------------------------------------------------------------

@@ -9,7 +9,6 @@ import gzip
 import json
 import random
 import re
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ import pytest
 from click.testing import CliRunner
 
 from archive.capture.importer import import_paths
-from archive.catalogue import Catalogue
 from archive.cleaning.clean import Capture, clean_page
 from archive.cleaning.releases import clean_versions
 from archive.cleaning.vocab import Vocabulary, load_vocabulary
@@ -26,6 +24,7 @@ from archive.cli_releases import reclean
 from archive.layout import DataDir, open_archive
 from archive.release import Release
 from archive.settings import Settings
+from tests.catalogue_rows import catalogue_of, rows
 from tests.conftest import SAMPLE_SITE, SampleSite, run_cli
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -46,7 +45,7 @@ def one_page_per_file(make_settings: Callable[..., Settings]) -> Settings:
 
 
 def releases_by_url(data_dir: Path) -> dict[str, dict[str, Any]]:
-    catalogue = Catalogue(DataDir(data_dir).catalogue)
+    catalogue = catalogue_of(data_dir)
     try:
         return {r.url: r.to_json() for r in catalogue.releases()}
     finally:
@@ -54,12 +53,8 @@ def releases_by_url(data_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def warc_of(settings: Settings, page: Path) -> Path:
-    db = sqlite3.connect(DataDir(settings.data_dir).catalogue)
-    try:
-        (name,) = db.execute("SELECT v.warc_file FROM versions v JOIN documents d ON"
-                             " d.id = v.document_id WHERE d.url = ?", (page.as_uri(),)).fetchone()
-    finally:
-        db.close()
+    [(name,)] = rows(settings, "SELECT v.warc_file FROM versions v JOIN documents d ON"
+                               " d.id = v.document_id WHERE d.url = :url", {"url": page.as_uri()})
     return DataDir(settings.data_dir).warc / name
 
 
@@ -119,7 +114,7 @@ def test_reclean_of_the_sample_site_after_losing_warc_files(
         assert "could not be read" in result.stderr.strip().splitlines()[-1]
         assert releases_by_url(data) == before
     assert run_cli("index", "--data-dir", str(data)).returncode == 0
-    catalogue = Catalogue(DataDir(data).catalogue)
+    catalogue = catalogue_of(data)
     assert catalogue.count("cleaned") == catalogue.count("versions")
     catalogue.close()
 
@@ -230,7 +225,7 @@ def test_a_full_disk_fails_the_crawl_run_and_keeps_the_archive_verifiable(
         crawl_sites(settings, [tiny.site()])
     assert "marked failed" in str(failure.value)
     full_disk["room"] = None
-    catalogue = Catalogue(DataDir(settings.data_dir).catalogue)
+    catalogue = catalogue_of(settings)
     [run] = catalogue.runs(1)
     assert run["state"] == "failed"
     assert catalogue.count("versions") >= 1

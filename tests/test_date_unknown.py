@@ -10,8 +10,8 @@ from lxml import etree
 from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
 from archive.layout import open_archive
-from archive.settings import load_settings
 from indexer.build import rebuild
+from tests.catalogue_rows import archive_settings, catalogue_url
 from webapp import create_app
 
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
@@ -30,7 +30,7 @@ with blankets, mattresses and cooking gas before the winter begins.</p>
 
 def test_an_undated_release_carries_its_capture_date_everywhere(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    settings = load_settings(overrides={"data_dir": str(data_dir)}, environ={})
+    settings = archive_settings(data_dir)
     page = tmp_path / "undated.html"
     page.write_text(UNDATED, encoding="utf-8")
     with open_archive(settings) as (catalogue, store):
@@ -40,7 +40,7 @@ def test_an_undated_release_carries_its_capture_date_everywhere(tmp_path: Path) 
     assert stats.releases == 1
     assert release["published"] is None and release["captured"]
     captured = release["captured"][:10]
-    rebuild(data_dir, procs=1)
+    rebuild(data_dir, procs=1, catalogue_url=catalogue_url(data_dir))
     client = create_app({"DATA_DIR": str(data_dir), "TESTING": True}).test_client()
 
     (hit,) = client.get("/api/search?q=shelter").get_json()["results"]

@@ -13,9 +13,8 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from archive import cli_releases
-from archive.catalogue import Catalogue
-from archive.layout import DataDir
 from archive.release import Release
+from tests.catalogue_rows import catalogue_of
 from tests.webapp_fixtures import build_archive
 from webapp import create_app, feeds
 
@@ -25,21 +24,20 @@ TRAPS = {"dateline": "=HYPERLINK(\"http://evil.example\",\"Tripoli\")", "updated
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("csv") / "data"
     build_archive(data)
-    catalogue = Catalogue(DataDir(data).catalogue)
+    catalogue = catalogue_of(data)
     # one release as a hostile page could make it: every text field a would-be formula
     for row in catalogue.versions_to_clean(everything=True):
-        [text] = catalogue.db.execute("SELECT release FROM cleaned WHERE document_id = ? AND version = ?",
-                                      (row.document_id, row.version)).fetchone()
+        text = catalogue.db.scalar("SELECT release FROM cleaned WHERE document_id = :id AND version = :v",
+                                   {"id": row.document_id, "v": row.version})
         release = Release.from_json(json.loads(text))
         if release.url.endswith("/es/news/guatemala-albergues"):
             for key, value in TRAPS.items():
                 setattr(release, key, value)
-            catalogue.db.execute("BEGIN")
-            catalogue.save_cleaned(row, release, None)
-            catalogue.db.execute("COMMIT")
+            with catalogue.transaction():
+                catalogue.save_cleaned(row, release, None)
     catalogue.close()
     return data
 

@@ -13,11 +13,10 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from archive.capture.importer import import_paths
-from archive.catalogue import Catalogue
 from archive.cleaning.releases import clean_versions
-from archive.layout import DataDir, open_archive
-from archive.settings import load_settings
+from archive.layout import open_archive
 from indexer.build import rebuild
+from tests.catalogue_rows import archive_settings, catalogue_of, catalogue_url
 from webapp import create_app
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -36,10 +35,10 @@ support and help to contact relatives, and call for safe and regular pathways.</
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     root = tmp_path_factory.mktemp("feed")
     data = root / "data"
-    settings = load_settings(overrides={"data_dir": str(data)}, environ={})
+    settings = archive_settings(data)
     pages = {"rescue": ("Coast guards rescue migrants off Libya", "2024-03-12", 120),
              "boats": ("New boats for Libya's fishing families", "2023-05-02", 40)}
     with open_archive(settings) as (catalogue, store):
@@ -52,13 +51,12 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         changed.write_text(PAGE.format(title=pages["rescue"][0], date="2024-03-12", n=124), encoding="utf-8")
         import_paths([changed], catalogue, store, "adhoc", f"{BASE}/news/rescue", [])
         clean_versions(catalogue, store, settings)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     return data
 
 
 def client_for(data_dir: Path, **web: Any) -> FlaskClient:
-    settings = load_settings(overrides={"data_dir": str(data_dir),
-                                        **{f"web.{k}": v for k, v in web.items()}}, environ={})
+    settings = archive_settings(data_dir, **{f"web.{k}": v for k, v in web.items()})
     return create_app({"TESTING": True, "SEARCH_BURST": 1000.0}, settings=settings).test_client()
 
 
@@ -99,7 +97,7 @@ def test_feed_meets_rfc_4287(data_dir: Path) -> None:
 
 def test_author_is_the_organisation_and_updated_the_last_version(data_dir: Path) -> None:
     root = feed(client_for(data_dir))
-    catalogue = Catalogue(DataDir(data_dir).catalogue, read_only=True)
+    catalogue = catalogue_of(data_dir, read_only=True)
     by_title = {e.findtext(A + "title"): e for e in root.findall(A + "entry")}
     assert {e.findtext(f"{A}author/{A}name") for e in by_title.values()} == {"Example Agency"}
     rescue = by_title["Coast guards rescue migrants off Libya"]

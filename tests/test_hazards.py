@@ -19,10 +19,9 @@ from archive.capture.fetch import Fetcher
 from archive.capture.netguard import AddressPolicy
 from archive.capture.record import CrawlStats
 from archive.capture.runs import crawl_sites
-from archive.catalogue import Catalogue
 from archive.errors import RefusedURL
-from archive.layout import DataDir
 from archive.settings import Settings, SiteConfig
+from tests.catalogue_rows import catalogue_of
 
 PAGE = "<html><head><title>{0}</title></head><body><p>{0}</p>{1}</body></html>"
 
@@ -250,7 +249,7 @@ def test_server_errors_are_retried_then_recorded_without_a_version(
     stats = crawl(fast, site_for(httpserver))
     assert stats.failed == {"http-503": 1}
     assert stats.retries == fast.crawl.retries
-    catalogue = Catalogue(DataDir(fast.data_dir).catalogue)
+    catalogue = catalogue_of(fast)
     assert catalogue.count("versions") == 0
     assert catalogue.url_state(f"http://127.0.0.1:{httpserver.port}/") is not None
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from archive.catalogue import Catalogue, VersionRow
+from archive.catalogue import VersionRow
 from archive.cleaning.textnorm import fold
-from archive.layout import DataDir
 from archive.release import Release, release_id
 from archive.warcstore import RecordRef
 from indexer.analysis import arabic_light_stem, language_analyzer
@@ -22,6 +21,7 @@ from indexer.errors import IndexVersionError, QueryError
 from indexer.facets import from_bits, to_bits
 from indexer.interface import SearchRequest, open_index
 from indexer.schema import VERSION_FILE, live_directory
+from tests.catalogue_rows import catalogue_of, catalogue_url
 from tests.conftest import run_cli
 
 COUNTRIES = ["LY", "NE", "TN", "SN", "GT", "PH"]
@@ -46,7 +46,7 @@ def make_release(n: int, **over: Any) -> dict[str, Any]:
 def store(data_dir: Path, releases: list[dict[str, Any]]) -> None:
     """Put releases in a catalogue as cleaned versions (the indexer reads nothing else)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    catalogue = Catalogue(DataDir(data_dir).catalogue)
+    catalogue = catalogue_of(data_dir)
     with catalogue.transaction():
         catalogue.db.execute("DELETE FROM cleaned")
         for number, release in enumerate(releases, start=1):
@@ -71,7 +71,7 @@ def corpus(tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
                        body="أنقذت فرق الإغاثة المهاجرين والنازحين في ليبيا. " * 10)
     releases[3].update(body="A <script>alert(1)</script> test of the snippet escaping with migrants. " * 5)
     store(tmp_path / "data", releases)
-    rebuild(tmp_path / "data", procs=1)
+    rebuild(tmp_path / "data", procs=1, catalogue_url=catalogue_url(tmp_path / "data"))
     return tmp_path / "data", releases
 
 
@@ -184,13 +184,13 @@ def test_incremental_update_adds_changes_and_deletes(corpus: tuple[Path, list[di
     changed = [dict(r) for r in releases[1:]] + [make_release(500)]
     changed[0] = {**changed[0], "title": "Sécurité renforcée à Agadez", "content_hash": "sha256:new"}
     store(data_dir, changed)
-    stats = update(data_dir)
+    stats = update(data_dir, catalogue_url=catalogue_url(data_dir))
     assert (stats.added, stats.updated, stats.deleted) == (1, 1, 1)
     assert stats.unchanged == len(releases) - 2
     searcher = open_index(data_dir)
     assert searcher.doc_count() == len(changed)
     assert search(data_dir, q="renforcée").total == 1
-    assert update(data_dir).unchanged == len(changed)
+    assert update(data_dir, catalogue_url=catalogue_url(data_dir)).unchanged == len(changed)
 
 
 def test_schema_version_mismatch_says_rebuild(corpus: tuple[Path, list[dict]]) -> None:
@@ -198,7 +198,8 @@ def test_schema_version_mismatch_says_rebuild(corpus: tuple[Path, list[dict]]) -
     (live_directory(data_dir) / VERSION_FILE).write_text("0\n")
     with pytest.raises(IndexVersionError, match="pressroom index --rebuild"):
         open_index(data_dir)
-    stats = update(data_dir)          # what the scheduler runs: it rebuilds instead of failing
+    # what the scheduler runs: it rebuilds instead of failing
+    stats = update(data_dir, catalogue_url=catalogue_url(data_dir))
     assert stats.rebuilt and stats.added == 120
     assert open_index(data_dir).doc_count() == 120
 
@@ -222,7 +223,7 @@ def test_searches_during_rebuilds_see_old_or_new_never_an_error(corpus: tuple[Pa
         thread.start()
     try:
         for _ in range(3):
-            rebuild(data_dir, procs=1)
+            rebuild(data_dir, procs=1, catalogue_url=catalogue_url(data_dir))
     finally:
         stop.set()
         for thread in threads:
@@ -238,7 +239,7 @@ def test_families_collapse_translations(tmp_path: Path) -> None:
     en["translations"] = [{"language": "fr", "url": fr["url"]}]
     assert families([Release.from_json(en), Release.from_json(fr)])[fr["id"]] == min(en["id"], fr["id"])
     store(tmp_path / "data", [en, fr])
-    rebuild(tmp_path / "data", procs=1)
+    rebuild(tmp_path / "data", procs=1, catalogue_url=catalogue_url(tmp_path / "data"))
     page = search(tmp_path / "data", q="Niger", collapse=True)
     assert len(page.results) == 1 and sorted(page.results[0].languages) == ["en", "fr"]
 
@@ -317,7 +318,7 @@ def test_suggestions_come_from_the_word_list_beside_the_index(corpus: tuple[Path
     assert words is not None and words["zuwara"] == "Zuwara" and words["securite"] == "Sécurité"
     assert open_index(data_dir).suggest("Zuwra migrants") == "Zuwara migrants"
     store(data_dir, [*releases, make_release(500, title="Agadez: new shelter opens")])
-    update(data_dir)
+    update(data_dir, catalogue_url=catalogue_url(data_dir))
     assert titlewords.read(live_directory(data_dir))["agadez"] == "Agadez"
     assert open_index(data_dir).suggest("Agadz") == "Agadez"
 
@@ -326,7 +327,7 @@ def test_segments_are_not_compound_so_searchers_share_the_files(corpus: tuple[Pa
     """Whoosh copies a compound segment into each searcher's memory; plain files are shared."""
     data_dir, releases = corpus
     store(data_dir, [*releases, make_release(501)])
-    update(data_dir)
+    update(data_dir, catalogue_url=catalogue_url(data_dir))
     directory = live_directory(data_dir)
     assert not list(directory.glob("*.seg")) and list(directory.glob("*.pst"))
 

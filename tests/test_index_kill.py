@@ -16,6 +16,7 @@ from pathlib import Path
 from archive.lock import RunLock
 from indexer.build import rebuild
 from indexer.search import Searcher, SearchRequest
+from tests.catalogue_rows import catalogue_url
 from tests.conftest import ROOT
 from tests.test_index import make_release, store
 
@@ -37,7 +38,7 @@ def test_killed_index_runs_leave_a_working_index(tmp_path: Path) -> None:
     data = tmp_path / "data"
     releases = [make_release(n) for n in range(600)]
     store(data, releases)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "pressroom", "index", "--rebuild", "--procs", "1",
                     "--data-dir", str(data)], cwd=ROOT, check=True, capture_output=True)
@@ -145,7 +146,7 @@ def test_killed_parallel_rebuilds_leave_no_worker_and_a_free_lock(tmp_path: Path
     data = tmp_path / "data"
     releases = [make_release(n) for n in range(3000)]  # a build of a second or two
     store(data, releases)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     lock_file = (data / "index.lock").resolve()
     rng = random.Random(15)
     mid_build = 0

@@ -20,6 +20,7 @@ from indexer.build import die_with_parent, rebuild
 from indexer.errors import IndexerError
 from indexer.schema import live_directory
 from indexer.search import Searcher, SearchRequest
+from tests.catalogue_rows import catalogue_url
 from tests.conftest import ROOT
 from tests.test_index import make_release, store
 from tests.test_index_kill import processes_on, wait_for_workers, wait_until_gone
@@ -82,7 +83,7 @@ def test_a_rebuild_stopped_by_a_signal_stops_its_workers(tmp_path: Path, signum:
     data = tmp_path / "data"
     releases = [make_release(n) for n in range(3000)]
     store(data, releases)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     live = live_directory(data)
     with (tmp_path / "stderr").open("wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "pressroom", "index", "--rebuild", "--procs",
@@ -120,11 +121,11 @@ def test_a_rebuild_whose_workers_die_fails_and_keeps_the_live_index(
     data = tmp_path / "data"
     releases = [make_release(n) for n in range(count)]
     store(data, releases)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     live = live_directory(data)
     monkeypatch.setattr(SubWriterTask, "run", _worker_that_dies)
     with pytest.raises(IndexerError, match=message):
-        rebuild(data, procs=2)
+        rebuild(data, procs=2, catalogue_url=catalogue_url(data))
     assert live_directory(data) == live
     assert Searcher(data).search(SearchRequest(q="migrants")).total > 0
     assert Searcher(data).doc_count() == len(releases)

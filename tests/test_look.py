@@ -22,7 +22,7 @@ from webapp.names import Names
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("look") / "data"
     build_versioned_archive(data)
     return data

@@ -15,14 +15,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from archive.catalogue import Catalogue
 from archive.release import release_id
 from tests.capture_history import BODIES, HISTORY, URL, record_history
+from tests.catalogue_rows import catalogue_of
 from webapp import create_app
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("memento") / "data"
     record_history(data)
     return data
@@ -59,7 +59,7 @@ def by_rel(parsed: list[tuple[str, dict[str, str]]], rel: str) -> list[tuple[str
 
 
 def test_the_capture_history_is_what_the_crawler_recorded(data_dir: Path) -> None:
-    catalogue = Catalogue(data_dir / "catalogue.sqlite", read_only=True)
+    catalogue = catalogue_of(data_dir, read_only=True)
     captures = catalogue.release_captures(RID)
     assert [datetime.fromisoformat(c.captured) for c in captures] == [w for w, _ in HISTORY]
     assert [c.version for c in captures] == [1, 1, 2, 2]

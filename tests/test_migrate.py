@@ -12,9 +12,10 @@ import pytest
 
 from archive import migrate
 from archive.catalogue import Catalogue
-from archive.database import STORES, Database, sqlite_url
+from archive.database import STORES, Database, redacted, sqlite_url
 from archive.errors import CatalogueError
-from tests.conftest import run_cli
+from tests.catalogue_rows import catalogue_url, execute, pass_database
+from tests.conftest import run_cli, test_database
 
 # The catalogue schema Pressroom wrote before Alembic kept its migrations (git 1fbef03)
 OLD_SCHEMA = """
@@ -85,6 +86,12 @@ def old_catalogue(path: Path) -> None:
     db.close()
 
 
+OLD_CATALOGUES_ARE_SQLITE = pytest.mark.skipif(
+    test_database() == "postgresql",
+    reason="an older catalogue is a SQLite file: PostgreSQL catalogues began with these migrations")
+
+
+@OLD_CATALOGUES_ARE_SQLITE
 def test_an_older_sqlite_catalogue_is_adopted_and_upgraded_with_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.sqlite"
     old_catalogue(path)
@@ -105,6 +112,7 @@ def test_an_older_sqlite_catalogue_is_adopted_and_upgraded_with_its_rows(tmp_pat
     catalogue.close()
 
 
+@OLD_CATALOGUES_ARE_SQLITE
 def test_a_read_only_open_does_not_upgrade_an_older_catalogue(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.sqlite"
     old_catalogue(path)
@@ -115,13 +123,11 @@ def test_a_read_only_open_does_not_upgrade_an_older_catalogue(tmp_path: Path) ->
 
 
 def test_a_catalogue_newer_than_this_pressroom_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "catalogue.sqlite"
-    Catalogue(path).close()
-    db = sqlite3.connect(path)
-    db.execute("UPDATE alembic_version SET version_num = 'catalogue_9999'")
-    db.commit()
+    Catalogue(catalogue_url(tmp_path)).close()
+    execute(tmp_path, "UPDATE alembic_version SET version_num = 'catalogue_9999'"
+                      " WHERE version_num = :head", {"head": migrate.head("catalogue")})
     with pytest.raises(CatalogueError, match="newer than this Pressroom"):
-        Catalogue(path)
+        Catalogue(catalogue_url(tmp_path))
 
 
 def test_migrate_creates_every_store_and_reports_them(tmp_path: Path) -> None:
@@ -134,9 +140,13 @@ def test_migrate_creates_every_store_and_reports_them(tmp_path: Path) -> None:
     assert result.stdout.count("up to date") == len(STORES)
     result = run_cli("migrate", "--data-dir", str(data), "--status")
     assert result.returncode == 0 and result.stdout.count("; up to date)") == len(STORES)
-    for path in (data / "catalogue.sqlite", data / "staff.sqlite", data / "jobs.sqlite",
-                 data / "ratelimits.db"):
-        assert path.exists()
+    files = [data / "catalogue.sqlite", data / "staff.sqlite", data / "jobs.sqlite",
+             data / "ratelimits.db"]
+    if pass_database():  # every store is tables of the one database
+        assert not any(path.exists() for path in files)
+        assert all(f": {redacted(pass_database())}: " in line for line in result.stdout.splitlines())
+    else:
+        assert all(path.exists() for path in files)
 
 
 def test_migrate_names_a_database_it_cannot_reach(tmp_path: Path) -> None:

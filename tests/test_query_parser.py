@@ -40,6 +40,7 @@ from indexer.tree import (
     Prefix,
     Term,
 )
+from tests.catalogue_rows import catalogue_url
 from tests.test_index import make_release, store
 
 FUZZ = settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -248,7 +249,7 @@ def _boosts_down(node: Node, boost: float) -> Node:
 
 # -- the same queries as Whoosh's parser built, on a real index -----------------------------------
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def indexed(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("parser") / "data"
     releases = [make_release(n) for n in range(40)]
     releases[0].update(title="Libya: migrants rescued off Zuwara", published="2024-03-12",
@@ -260,7 +261,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     releases[3].update(title="Guinea-Bissau: covid-19 support", themes=["counter-trafficking"],
                        body="In Guinea-Bissau the covid-19 response supports returnees. " * 5)
     store(data, releases)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     return data
 
 

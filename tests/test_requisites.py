@@ -19,6 +19,7 @@ from archive.layout import DataDir, open_archive
 from archive.requisite_rows import RequisiteRows
 from archive.settings import Settings, SiteConfig
 from archive.verify import verify_archive
+from tests.catalogue_rows import catalogue_of
 
 LOGO = b"\x89PNG\r\n\x1a\n" + b"logo" * 50
 CSS = b'@import "print.css"; @font-face{font-family:F;src:url(/f/font.woff2)} body{background:url(bg.png)}'
@@ -83,7 +84,7 @@ def crawl(settings: Settings, site: SiteConfig) -> CrawlStats:
 
 
 def open_catalogue(settings: Settings) -> Catalogue:
-    return Catalogue(DataDir(settings.data_dir).catalogue)
+    return catalogue_of(settings)
 
 
 def warc_records(settings: Settings) -> list[tuple[str, str, str | None]]:

@@ -16,6 +16,7 @@ import pytest
 from indexer.build import rebuild, update
 from indexer.interface import SearchIndex, SearchRequest, open_index
 from indexer.pool import IDLE_SEARCHERS
+from tests.catalogue_rows import catalogue_url
 from tests.conftest import ROOT
 from tests.test_index import make_release, store
 
@@ -29,7 +30,7 @@ def no_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     store(tmp_path / "data", [make_release(n) for n in range(60)])
-    rebuild(tmp_path / "data", procs=1)
+    rebuild(tmp_path / "data", procs=1, catalogue_url=catalogue_url(tmp_path / "data"))
     return tmp_path / "data"
 
 
@@ -106,7 +107,7 @@ def test_a_new_commit_is_seen_and_old_searchers_are_closed(data_dir: Path) -> No
     for round_ in range(3):
         releases.append(make_release(1000 + round_, title=f"Fresh word{round_} release"))
         store(data_dir, releases)
-        update(data_dir)
+        update(data_dir, catalogue_url=catalogue_url(data_dir))
         assert searcher.search(SearchRequest(q=f"word{round_}")).total == 1
     paths = open_index_paths(data_dir)
     # one searcher stays open, of the latest commit: no file twice, none of a merged-away segment

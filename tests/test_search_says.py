@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from indexer.build import rebuild
 from indexer.errors import QueryError
 from indexer.interface import SearchRequest, open_index
+from tests.catalogue_rows import catalogue_url
 from tests.conftest import run_cli
 from tests.test_index import make_release, store
 from webapp import create_app
@@ -25,7 +26,7 @@ def _release(n: int, title: str, body: str, day: str, **over: Any) -> dict[str, 
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     both = [_release(n, f"Trafficking case {n}", "Trafficking networks in Libya were tried. " * 5,
                      f"2012-01-0{n + 1}") for n in range(3)]
     # newer than every release with both words: a date sort must still list them after
@@ -49,7 +50,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     releases = [*both, *some, *stop, *boats, *mali, en, fr]
     data = tmp_path_factory.mktemp("says") / "data"
     store(data, releases)
-    rebuild(data, procs=1)
+    rebuild(data, procs=1, catalogue_url=catalogue_url(data))
     return data
 
 

@@ -30,6 +30,7 @@ from indexer.interface import (
     open_index,
     open_writer,
 )
+from tests.catalogue_rows import archive_settings, catalogue_url
 from tests.conftest import ROOT
 from tests.test_index import make_release, store
 
@@ -107,15 +108,15 @@ def test_the_facets_are_declared_once() -> None:
 
 # -- the fast path --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def two_segments(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def two_segments(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("seam") / "data"
     releases = [make_release(n) for n in range(50)]
     releases[0].update(title="Libya: migrants rescued off Zuwara",
                        body="Tripoli – Coast guards rescued 120 migrants. " * 10)
     store(data, releases)
-    open_writer(data, procs=1).rebuild()
+    open_writer(archive_settings(data), procs=1).rebuild()
     store(data, [*releases, make_release(500, title="Agadez: new shelter opens")])
-    update(data, procs=1)                                        # a second segment
+    update(data, procs=1, catalogue_url=catalogue_url(data))  # a second segment
     return data
 
 

@@ -27,7 +27,7 @@ SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referr
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PressroomServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Iterator[PressroomServer]:
     data = tmp_path_factory.mktemp("slow-clients") / "data"
     build_archive(data)
     served = PressroomServer(data, env={"PRESSROOM_WEB_HEADER_TIMEOUT": str(HEADER_TIMEOUT),

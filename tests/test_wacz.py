@@ -11,10 +11,10 @@ import gzip
 import hashlib
 import io
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,8 @@ from archive.release import release_id
 from archive.requisite_rows import RequisiteRows
 from pressroom.cli_wacz import wacz
 from tests.capture_history import HISTORY, URL, record_history
-from tests.conftest import SAMPLE_SITE, SampleSite, _start_server, run_cli
+from tests.catalogue_rows import DATABASE_VARIABLE, archive_settings, catalogue_of, copy_archive
+from tests.conftest import SAMPLE_SITE, SampleSite, _start_server, fresh_database, run_cli
 from webapp import create_app
 
 RID = release_id(URL)
@@ -109,7 +110,7 @@ def archive_records(data_dir: Path) -> dict[str, bytes]:
 # -- one release, four captures (fast, in-process) ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def history_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def history_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("wacz-history") / "data"
     record_history(data)
     return data
@@ -144,7 +145,7 @@ def test_one_release_packs_every_capture_byte_for_byte(history_dir: Path, tmp_pa
     assert stamps == [when.strftime("%Y%m%d%H%M%S") for when, _ in HISTORY]
 
     pages = pages_of(package)
-    catalogue = Catalogue(history_dir / "catalogue.sqlite", read_only=True)
+    catalogue = catalogue_of(history_dir, read_only=True)
     versions = catalogue.release_versions(RID)
     assert [(p["url"], p["ts"], p["title"]) for p in pages] == [
         (URL, datetime.fromisoformat(v.archived.captured).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -152,10 +153,11 @@ def test_one_release_packs_every_capture_byte_for_byte(history_dir: Path, tmp_pa
     assert "fourth this month" in pages[1]["text"] and "third this month" in pages[0]["text"]
 
 
-def test_a_damaged_capture_stops_the_package(history_dir: Path, tmp_path: Path) -> None:
+def test_a_damaged_capture_stops_the_package(history_dir: Path, tmp_path: Path,
+                                             second_database: str) -> None:
     data = tmp_path / "data"
-    shutil.copytree(history_dir, data)
-    catalogue = Catalogue(data / "catalogue.sqlite", read_only=True)
+    copy_archive(history_dir, data, second_database)
+    catalogue = catalogue_of(data, read_only=True, database=second_database)
     ref = catalogue.release_captures(RID)[0].ref
     catalogue.close()
     warc = data / "warc" / ref.file
@@ -163,7 +165,8 @@ def test_a_damaged_capture_stops_the_package(history_dir: Path, tmp_path: Path) 
     raw[ref.offset + ref.length // 2] ^= 0xFF
     warc.write_bytes(bytes(raw))
     package = tmp_path / "bad.wacz"
-    result = CliRunner().invoke(wacz, [str(package), "--data-dir", str(data)])
+    result = CliRunner().invoke(wacz, [str(package), "--data-dir", str(data)],
+                                env={DATABASE_VARIABLE: second_database})
     assert result.exit_code == 1
     assert ref.file in result.output and "damaged" in result.output
     assert not package.exists() and list(tmp_path.glob("wacz-*")) == []
@@ -183,7 +186,13 @@ def test_unknown_release_or_empty_selection_is_a_one_line_error(history_dir: Pat
 # -- the sample site, crawled twice (acceptance) -----------------------------------------------
 
 @pytest.fixture(scope="module")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The sample archive's database: this module's other archive has the module's."""
+    yield from fresh_database(request)
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory, sample_database: str) -> Path:
     """The sample site crawled twice from one server: the second crawl finds it unchanged."""
     if not (SAMPLE_SITE / "serve.py").exists():
         pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")
@@ -192,7 +201,8 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         for _ in range(2):
             result = run_cli("crawl", site.url, "--delay", "0", "--data-dir", str(data),
-                               env={"PRESSROOM_CRAWL_KEEP_ALIVE": "false"})
+                             env={"PRESSROOM_CRAWL_KEEP_ALIVE": "false",
+                                  DATABASE_VARIABLE: sample_database})
             assert result.returncode == 0, result.stderr
     finally:
         site.stop()
@@ -200,22 +210,23 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _document_version(catalogue: Catalogue, rid: str, version: int) -> tuple[int, int]:
-    row = catalogue.db.execute("SELECT document_id FROM cleaned WHERE release_id = ? AND version = ?",
-                               (rid, version)).fetchone()
-    return int(row[0]), version
+    found = catalogue.db.scalar("SELECT document_id FROM cleaned WHERE release_id = :rid AND version = :v",
+                                {"rid": rid, "v": version})
+    return int(found), version
 
 
 @pytest.mark.acceptance
 @pytest.mark.slow
-def test_sample_site_package_validates_and_lists_every_release(sample_dir: Path,
-                                                               tmp_path: Path) -> None:
+def test_sample_site_package_validates_and_lists_every_release(sample_dir: Path, tmp_path: Path,
+                                                               sample_database: str) -> None:
     package = tmp_path / "site.wacz"
-    result = run_cli("wacz", str(package), "--data-dir", str(sample_dir))
+    result = run_cli("wacz", str(package), "--data-dir", str(sample_dir),
+                     env={DATABASE_VARIABLE: sample_database})
     assert result.returncode == 0, result.stderr
     code, output = py_wacz_validate(package)
     assert code == 0, output
     check_format(package)
-    catalogue = Catalogue(sample_dir / "catalogue.sqlite", read_only=True)
+    catalogue = catalogue_of(sample_dir, read_only=True, database=sample_database)
     releases = list(catalogue.releases(all_versions=True))
     assert len(releases) >= 50
     pages = pages_of(package)
@@ -235,41 +246,46 @@ def test_sample_site_package_validates_and_lists_every_release(sample_dir: Path,
 
 @pytest.mark.acceptance
 @pytest.mark.slow
-def test_sample_site_release_package_and_its_timemap(sample_dir: Path, tmp_path: Path) -> None:
-    catalogue = Catalogue(sample_dir / "catalogue.sqlite", read_only=True)
+def test_sample_site_release_package_and_its_timemap(sample_dir: Path, tmp_path: Path,
+                                                    sample_database: str) -> None:
+    catalogue = catalogue_of(sample_dir, read_only=True, database=sample_database)
     release = next(catalogue.releases())
     package = tmp_path / "release.wacz"
-    result = run_cli("wacz", str(package), "--release", release.id, "--data-dir", str(sample_dir))
+    result = run_cli("wacz", str(package), "--release", release.id, "--data-dir", str(sample_dir),
+                     env={DATABASE_VARIABLE: sample_database})
     assert result.returncode == 0, result.stderr
     assert py_wacz_validate(package)[0] == 0
     check_format(package)
     assert [p["url"] for p in pages_of(package)] == [release.url]
 
-    client = create_app({"DATA_DIR": str(sample_dir), "TESTING": True}).test_client()
+    settings = archive_settings(sample_dir, archive__database=sample_database)
+    client = create_app({"TESTING": True}, settings=settings).test_client()
     timemap = client.get(f"/timemap/link/{release.url}").get_data(as_text=True)
     assert timemap.count('memento"; datetime=') == 2      # crawled twice: two mementos
 
 
 @pytest.mark.acceptance
 @pytest.mark.slow
-def test_a_search_chooses_the_releases_with_all_its_words(sample_dir: Path, tmp_path: Path) -> None:
-    indexed = run_cli("index", "--data-dir", str(sample_dir))
+def test_a_search_chooses_the_releases_with_all_its_words(sample_dir: Path, tmp_path: Path,
+                                                          sample_database: str) -> None:
+    env = {DATABASE_VARIABLE: sample_database}
+    indexed = run_cli("index", "--data-dir", str(sample_dir), env=env)
     assert indexed.returncode == 0, indexed.stderr
     found = run_cli("search", "trafficking", "Libya", "--limit", "100", "--json",
-                    "--data-dir", str(sample_dir))
+                    "--data-dir", str(sample_dir), env=env)
     answer = json.loads(found.stdout)
     assert answer["relaxed"] > 0, "the query must have matches with only some of its words"
     all_words = {hit["id"] for hit in answer["results"][:answer["total_all"]]}
     package = tmp_path / "search.wacz"
     result = run_cli("wacz", str(package), "--query", "trafficking Libya",
-                     "--data-dir", str(sample_dir))
+                     "--data-dir", str(sample_dir), env=env)
     assert result.returncode == 0, result.stderr
     assert f"{len(all_words)} releases" in result.stdout
     code, output = py_wacz_validate(package)
     assert code == 0, output
-    catalogue = Catalogue(sample_dir / "catalogue.sqlite", read_only=True)
+    catalogue = catalogue_of(sample_dir, read_only=True, database=sample_database)
     urls = {r.url: r.id for r in catalogue.releases(all_versions=True)}
     assert {urls[p["url"]] for p in pages_of(package)} == all_words
     both = run_cli("wacz", str(tmp_path / "x.wacz"), "--site", "x", "--query", "Libya",
-                   "--data-dir", str(sample_dir))
+                   "--data-dir", str(sample_dir), env=env)
     assert both.returncode == 2 and "one of them" in both.stderr

@@ -3,12 +3,12 @@ everywhere, a missing index 503 with what to run, a damaged archive 500 without 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
+from tests.catalogue_rows import DATABASE_VARIABLE, copy_archive, execute
 from tests.webapp_fixtures import build_archive
 from webapp import create_app
 
@@ -16,7 +16,7 @@ LIFTED = {"SEARCH_BURST": 1000.0, "EXPORT_BURST": 1000.0, "PAGE_BURST": 1000.0, 
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("errors") / "data"
     build_archive(data)
     return data
@@ -42,15 +42,12 @@ def test_no_index_is_503_saying_what_to_run(tmp_path: Path) -> None:
         assert "pressroom index" in response.get_data(as_text=True), path
 
 
-def test_a_damaged_archive_is_500_without_its_paths(data_dir: Path, tmp_path: Path) -> None:
+def test_a_damaged_archive_is_500_without_its_paths(data_dir: Path, tmp_path: Path, second_database: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     copy = tmp_path / "data"
-    import shutil
-
-    shutil.copytree(data_dir, copy, symlinks=True)
-    db = sqlite3.connect(copy / "catalogue.sqlite")
-    db.execute("UPDATE versions SET warc_file = 'gone.warc.gz'")
-    db.commit()
-    db.close()
+    copy_archive(data_dir, copy, second_database)
+    monkeypatch.setenv(DATABASE_VARIABLE, second_database)
+    execute(copy, "UPDATE versions SET warc_file = 'gone.warc.gz'")
     client = client_for(copy)
     (hit,) = client.get("/api/search?q=Albergues").get_json()["results"]
     response = client.get(f"/archive/{hit['id']}/raw")

@@ -17,6 +17,7 @@ from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
 from archive.layout import open_archive
 from indexer.build import update
+from tests.catalogue_rows import catalogue_url
 from tests.webapp_fixtures import build_archive, pages
 from webapp import create_app
 
@@ -25,7 +26,7 @@ LIFTED = {"SEARCH_BURST": 1000.0, "EXPORT_BURST": 1000.0, "PAGE_BURST": 1000.0, 
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("http") / "data"
     build_archive(data, BASE)
     return data
@@ -120,7 +121,7 @@ def test_validators_change_when_the_archive_changes(tmp_path: Path) -> None:
     with open_archive(settings) as (catalogue, store):
         import_paths([changed], catalogue, store, "example", BASE + "/news/libya-rescue", [])
         clean_versions(catalogue, store, settings)
-    update(data, procs=1)
+    update(data, procs=1, catalogue_url=catalogue_url(settings))
     for url, etag in before.items():
         response = client.get(url, headers={"If-None-Match": etag})
         assert response.status_code == 200 and response.headers["ETag"] != etag, url

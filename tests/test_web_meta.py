@@ -14,9 +14,8 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from archive.database import sqlite_url
 from archive.layout import DataDir
-from archive.settings import load_settings
+from tests.catalogue_rows import archive_settings, pass_database
 from tests.webapp_fixtures import build_archive
 from webapp import create_app
 from webapp.accounts import Accounts
@@ -28,17 +27,16 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("meta") / "data"
     build_archive(data)
-    with Accounts(sqlite_url(DataDir(data).staff)) as accounts:
+    with Accounts(DataDir(data, pass_database()).store_url("staff")) as accounts:
         accounts.add("alice", PASSWORD)
     return data
 
 
 def make_app(data_dir: Path, config: dict[str, Any] | None = None, **settings: Any) -> Flask:
-    loaded = load_settings(overrides={"data_dir": str(data_dir), "staff.secure_cookies": False,
-                                      **settings}, environ={})
+    loaded = archive_settings(data_dir, **{"staff.secure_cookies": False, **settings})
     return create_app({**LIFTED, **(config or {})}, settings=loaded)
 
 

@@ -20,6 +20,7 @@ from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
 from archive.layout import open_archive
 from indexer.build import update
+from tests.catalogue_rows import catalogue_url
 from tests.webapp_fixtures import PAYLOADS, build_archive, pages
 from webapp import create_app
 
@@ -27,7 +28,7 @@ BASE = "https://news.example.org"
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Path:
     data = tmp_path_factory.mktemp("web") / "data"
     build_archive(data, BASE)
     return data
@@ -142,7 +143,7 @@ def test_versions_and_what_changed(app: Flask, client: FlaskClient, data_dir: Pa
     with open_archive(settings) as (catalogue, store):
         import_paths([changed], catalogue, store, "example", BASE + "/news/libya-rescue", [])
         clean_versions(catalogue, store, settings)
-    update(data_dir)
+    update(data_dir, catalogue_url=catalogue_url(settings))
     page = soup(client.get(f"/release/{rid}"))
     assert len(page.select(".release-side ol li")) == 2
     diff = soup(client.get(f"/release/{rid}/changes?from=1&to=2"))

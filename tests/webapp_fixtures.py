@@ -13,8 +13,9 @@ from pathlib import Path
 from archive.capture.importer import import_paths
 from archive.cleaning.releases import clean_versions
 from archive.layout import open_archive
-from archive.settings import Settings, load_settings
+from archive.settings import Settings
 from indexer.build import rebuild
+from tests.catalogue_rows import archive_settings, catalogue_url
 
 PAYLOADS = ["<script>alert('xss-title')</script>", "<img src=x onerror=alert('xss-img')>",
             "javascript:alert('xss-js')", "\"><svg onload=alert('xss-svg')>"]
@@ -90,8 +91,8 @@ def pages(base: str) -> dict[str, tuple[str, str]]:
 
 
 def build_archive(data_dir: Path, base: str = "https://news.example.org") -> Settings:
-    """Import the fixture pages as captures, clean them and index them."""
-    settings = load_settings(overrides={"data_dir": str(data_dir)}, environ={})
+    """Import the fixture pages as captures, clean them and index them (on the pass's database)."""
+    settings = archive_settings(data_dir)
     folder = data_dir.parent / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     with open_archive(settings) as (catalogue, store):
@@ -100,5 +101,5 @@ def build_archive(data_dir: Path, base: str = "https://news.example.org") -> Set
             file.write_text(html, encoding="utf-8")
             import_paths([file], catalogue, store, "example", base + path, [])
         clean_versions(catalogue, store, settings)
-    rebuild(data_dir, procs=1)
+    rebuild(data_dir, procs=1, catalogue_url=catalogue_url(settings))
     return settings
