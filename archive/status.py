@@ -23,7 +23,7 @@ from archive.errors import ArchiveError, NoArchive
 from archive.layout import DataDir
 from archive.settings import Settings
 from archive.status_contacts import DoubtfulContact, doubtful_contacts
-from archive.status_sql import dropped_rows, release_rows, run_breakdowns, run_counter
+from archive.status_sql import catalogue_size, dropped_rows, release_rows, run_breakdowns, run_counter
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +230,8 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
             status.rejection_counts, status.rejected = rejections(db, rejected_limit)
             status.doubtful_contact_count, status.doubtful_contacts = doubtful_contacts(
                 db, problem_limit)
+            if paths.shared_database:
+                status.catalogue_bytes = catalogue_size(db)
         except DatabaseError as exc:
             raise ArchiveError(f"{catalogue.url if paths.shared_database else paths.catalogue}: "
                                f"cannot read the catalogue: {exc}") from exc

@@ -121,3 +121,21 @@ def run_breakdowns(db: Database) -> str:
                 "THEN r.stats::jsonb -> '{kind}' ELSE '{{}}'::jsonb END) j"
                 " WHERE r.stats IS NOT NULL GROUP BY r.site, j.key")
     return " UNION ALL ".join(part.format(kind=kind) for kind in ("failed", "refused"))
+
+
+# the catalogue's tables; on PostgreSQL the other stores' tables share its database
+CATALOGUE_TABLES = ("meta", "runs", "documents", "versions", "urls", "fetches", "cleaned",
+                    "requisites", "requisite_urls", "page_requisites", "frontier")
+
+
+def catalogue_size(db: Database) -> int:
+    """Return the size on disk of the catalogue's tables and their indexes in a PostgreSQL
+    database (a SQLite catalogue's size is its files')."""
+    if db.sqlite:
+        raise ValueError("a SQLite catalogue's size is the size of its files")
+    found = db.scalar(
+        "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname = ANY(:tables)",
+        {"tables": list(CATALOGUE_TABLES)})
+    return int(found)

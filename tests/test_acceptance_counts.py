@@ -31,7 +31,8 @@ OPERATORS = {"AND", "OR", "NOT"}
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+def exported(tmp_path_factory: pytest.TempPathFactory, module_database: str
+             ) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
     data = tmp_path_factory.mktemp("counts") / "data"
     crawl_sample_site(data)
     assert run_cli("index", "--data-dir", str(data)).returncode == 0

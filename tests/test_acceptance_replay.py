@@ -23,7 +23,7 @@ PYWB_PYTHON = ROOT / ".venv-pywb" / "bin" / "python"
 
 
 @pytest.fixture(scope="module")
-def crawled_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def crawled_twice(tmp_path_factory: pytest.TempPathFactory, module_database: str) -> Iterator[Path]:
     """A data dir with the sample site crawled twice from one server (same URLs)."""
     if not (SAMPLE_SITE / "serve.py").exists():
         pytest.skip(f"acceptance test needs the sample site at {SAMPLE_SITE}, which is absent")

@@ -27,7 +27,7 @@ from archive.status import gather_status, months_between
 from indexer.build import rebuild
 from indexer.status import index_status
 from pressroom.status import cached_report
-from tests.catalogue_rows import archive_settings, catalogue_of, catalogue_url, copy_catalogue
+from tests.catalogue_rows import archive_settings, catalogue_of, catalogue_url, copy_catalogue, rows
 from tests.conftest import crawl_sample_site, run_cli
 from webapp import create_app
 from webapp.i18n import translate
@@ -227,6 +227,19 @@ def test_index_status_reads_the_index_and_says_when_there_is_none(data_dir: Path
     assert found.bytes > 0 and found.last_commit is not None
     missing = index_status(tmp_path)
     assert not missing.exists and not missing.current and "no index yet" in (missing.problem or "")
+
+
+def test_the_catalogue_size_is_its_files_or_its_tables(settings: Settings) -> None:
+    status = gather_status(settings)
+    here = DataDir.of(settings)
+    if here.shared_database:  # the catalogue's tables and indexes; the other stores' are not counted
+        tables = rows(settings, "SELECT COALESCE(SUM(pg_total_relation_size(relname::regclass)), 0)"
+                                " FROM pg_stat_user_tables WHERE relname IN ('documents', 'versions',"
+                                " 'fetches', 'cleaned')")[0][0]
+        assert status.catalogue_bytes > tables > 0
+    else:
+        files = [here.catalogue, here.catalogue.with_name(here.catalogue.name + "-wal")]
+        assert status.catalogue_bytes == sum(f.stat().st_size for f in files if f.exists()) > 0
 
 
 def test_the_same_archive_has_the_same_status_on_sqlite_and_postgresql(
