@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.catalogue_rows import DATABASE_VARIABLE, pass_database
 from tests.conftest import ROOT, _start_server
 
 pytestmark = pytest.mark.slow
@@ -124,7 +125,8 @@ def test_the_demo_runs_from_the_wheel(installed: Installed, demo_site: int,
     config = tmp_path / "pressroom-demo.toml"
     text = (DEMO / "pressroom-demo.toml").read_text(encoding="utf-8")
     config.write_text(text.replace("8471", str(demo_site)), encoding="utf-8")
-    env = {"PRESSROOM_CONFIG": str(config)}
+    database = pass_database()  # the PostgreSQL pass: the demo's catalogue there
+    env = {"PRESSROOM_CONFIG": str(config), **({DATABASE_VARIABLE: database} if database else {})}
     run = installed.run
     crawled = run("crawl", "--log-level", "WARNING", env=env)
     assert crawled.returncode == 0, crawled.stderr
@@ -140,4 +142,4 @@ def test_the_demo_runs_from_the_wheel(installed: Installed, demo_site: int,
     french = run("search", "diaspora", "--language", "fr", "--json", env=env)
     assert french.returncode == 0, french.stderr
     assert {r["language"] for r in json.loads(french.stdout)["results"]} == {"fr"}
-    assert (installed.workdir / ".demo-data" / "catalogue.sqlite").exists()
+    assert (installed.workdir / ".demo-data" / "catalogue.sqlite").exists() == (not database)
