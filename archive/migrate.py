@@ -92,7 +92,10 @@ def ensure(db: Database, store: str) -> None:
         if db.read_only:
             _checked[key] = time.monotonic()
         return
-    if db.read_only and found is None and not sqlalchemy.inspect(db.conn).get_table_names():
+    # no revision of this store: never created, unless a SQLite file holds tables from before
+    # migrations were kept (a PostgreSQL database holds the other stores' tables beside it)
+    if db.read_only and found is None and (
+            not db.sqlite or not sqlalchemy.inspect(db.conn).get_table_names()):
         raise NoArchive(f"{redacted(db.url)}: no {store} there yet: run pressroom crawl (or "
                         "pressroom migrate) first")
     if db.read_only:

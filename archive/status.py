@@ -23,7 +23,14 @@ from archive.errors import ArchiveError, NoArchive
 from archive.layout import DataDir
 from archive.settings import Settings
 from archive.status_contacts import DoubtfulContact, doubtful_contacts
-from archive.status_sql import catalogue_size, dropped_rows, release_rows, run_breakdowns, run_counter
+from archive.status_sql import (
+    catalogue_size,
+    dropped_rows,
+    in_text_order,
+    release_rows,
+    run_breakdowns,
+    run_counter,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -381,7 +388,8 @@ def release_figures(db: Database, limit: int) -> tuple[Coverage, dict[str, int],
     sums = ", ".join(f"SUM(CASE WHEN {PROBLEM_WHERE[k]} THEN 1 ELSE 0 END)" for k in PROBLEM_KINDS)
     counts = f"SELECT 'count', site, language, month, COUNT(*), {sums} FROM r GROUP BY site, language, month"
     lists = [f"SELECT * FROM (SELECT '{kind}', site, url, release_id, 0, 0, 0, 0 FROM r WHERE "
-             f"{PROBLEM_WHERE[kind]} ORDER BY site, url, release_id LIMIT {int(limit)}) listed_{n}"
+             f"{PROBLEM_WHERE[kind]} ORDER BY {in_text_order(db, 'site', 'url', 'release_id')}"
+             f" LIMIT {int(limit)}) listed_{n}"
              for n, kind in enumerate(PROBLEM_KINDS)]
     coverage = Coverage()
     problem_counts = dict.fromkeys(PROBLEM_KINDS, 0)
@@ -395,6 +403,11 @@ def release_figures(db: Database, limit: int) -> tuple[Coverage, dict[str, int],
             coverage.counts.setdefault(site, {}).setdefault(a, {})[b] = n
         for name, count in zip(PROBLEM_KINDS, kinds, strict=True):
             problem_counts[name] += int(count or 0)
+    # rows come in no promised order: months, languages and sites in order, as they read
+    coverage.counts = {site: {language: dict(sorted(months.items()))
+                              for language, months in sorted(languages.items())}
+                       for site, languages in sorted(coverage.counts.items())}
+    coverage.undated = dict(sorted(coverage.undated.items()))
     # a UNION ALL promises no order: by kind, then as each list was chosen
     found.sort(key=lambda p: (PROBLEM_KINDS.index(p.kind), p.site, p.url, p.release_id))
     return coverage, problem_counts, found
@@ -404,8 +417,9 @@ def rejections(db: Database, limit: int) -> tuple[dict[str, dict[str, int]], lis
     """Count the dropped documents by site and reason kind, and list each site's `limit` latest
     (by capture time), with their reasons."""
     counts: dict[str, dict[str, int]] = {}
+    order = f"{in_text_order(db, 'site')}, COUNT(*) DESC, {in_text_order(db, 'kind')}"
     for site, kind, n in db.execute(dropped_rows(db) + "SELECT site, kind, COUNT(*) FROM d"
-                                    " GROUP BY site, kind ORDER BY site, COUNT(*) DESC, kind"):
+                                    f" GROUP BY site, kind ORDER BY {order}"):
         counts.setdefault(site, {})[kind] = n
     listed = [Rejected(site, url, reason, kind, captured) for site, url, reason, kind, captured in db.execute(
         dropped_rows(db) + "SELECT site, url, reason, kind, captured FROM ("
@@ -413,7 +427,7 @@ def rejections(db: Database, limit: int) -> tuple[dict[str, dict[str, int]], lis
         "  PARTITION BY d.site ORDER BY v.captured DESC, d.document_id DESC) AS rank"
         " FROM d JOIN documents doc ON doc.id = d.document_id"
         " JOIN versions v ON v.document_id = d.document_id AND v.version = d.version"
-        " ) ranked WHERE rank <= :limit ORDER BY site, rank", {"limit": limit})]
+        f" ) ranked WHERE rank <= :limit ORDER BY {in_text_order(db, 'site')}, rank", {"limit": limit})]
     return counts, listed
 
 

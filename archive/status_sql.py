@@ -77,8 +77,14 @@ SELECT site, release_id, url, contacts FROM (
   FROM cleaned c JOIN latest l ON l.document_id = c.document_id AND l.version = c.version
   WHERE c.is_release = 1) released
 WHERE jsonb_typeof(contact_list) = 'array' AND jsonb_array_length(contact_list) > 0
-ORDER BY site, url, release_id
+ORDER BY site COLLATE "C", url COLLATE "C", release_id COLLATE "C"
 """
+
+
+def in_text_order(db: Database, *columns: str) -> str:
+    """Return an ORDER BY list that sorts text by code point on both engines, as SQLite does:
+    PostgreSQL would otherwise sort by the database's collation (en_US ignores punctuation)."""
+    return ", ".join(columns if db.sqlite else (f'{column} COLLATE "C"' for column in columns))
 
 
 def release_rows(db: Database) -> str:

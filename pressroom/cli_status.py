@@ -26,7 +26,7 @@ def status(as_json: bool, problems: int, config_file: str | None, data_dir: str 
     settings = settings_from(config_file, {"data_dir": data_dir})
     try:
         report = gather_report(settings, problem_limit=problems)
-        crawl_pass = read_crawl_pass(settings)
+        crawl_pass = read_crawl_pass(settings) if report.archive.exists else None
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

@@ -13,7 +13,7 @@ import pytest
 from archive import migrate
 from archive.catalogue import Catalogue
 from archive.database import STORES, Database, redacted, sqlite_url
-from archive.errors import CatalogueError
+from archive.errors import CatalogueError, NoArchive
 from tests.catalogue_rows import catalogue_url, execute, pass_database
 from tests.conftest import run_cli, test_database
 
@@ -166,3 +166,12 @@ def test_each_store_has_its_own_branch_of_migrations(tmp_path: Path) -> None:
         others = [s for s in STORES if s != store]
         assert all(migrate.current(db, other) is None for other in others)
         db.close()
+
+
+def test_a_shared_database_with_only_other_stores_has_no_catalogue_yet(postgres_url: str) -> None:
+    """The web app creates its rate limits and staff tables on first use: the database then
+    holds tables, but no archive, and a reader says so (not "run migrate")."""
+    for store in ("staff", "ratelimits"):
+        migrate.upgrade(postgres_url, store)
+    with pytest.raises(NoArchive, match="no catalogue there yet"):
+        Catalogue(postgres_url, read_only=True)

@@ -19,11 +19,12 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from archive.capture.importer import import_paths
-from archive.database import Database
+from archive.database import Database, sqlite_url
 from archive.layout import DataDir, open_archive
 from archive.release import Contact, Release, release_id
 from archive.settings import Settings
 from archive.status import gather_status, months_between
+from archive.status_sql import in_text_order
 from indexer.build import rebuild
 from indexer.status import index_status
 from pressroom.status import cached_report
@@ -265,6 +266,7 @@ def test_the_same_archive_has_the_same_status_on_sqlite_and_postgresql(
     for report in reports:
         report["archive"]["catalogue_bytes"] = 0  # a SQLite file's size; nothing on PostgreSQL
     assert reports[0] == reports[1]
+    assert json.dumps(reports[0]) == json.dumps(reports[1])  # in the same order, too
     report = reports[0]
     # the comparison covers every part of the report, each with something in it
     assert report["archive"]["releases"] > 10 and report["coverage"]["undated"] == {PLANTED_SITE: 1}
@@ -274,6 +276,33 @@ def test_the_same_archive_has_the_same_status_on_sqlite_and_postgresql(
     assert {r["state"] for s in report["sites"] for r in s["runs"]} >= {"done", "running"}
     assert any(r["failed"] for s in report["sites"] for r in s["runs"])
     assert report["doubtful_contacts"]["count"] > 0
+
+
+def test_text_is_ordered_by_code_point_on_both_engines(tmp_path: Path, postgres_cluster: Any) -> None:
+    """A PostgreSQL database made with a language's collation sorts "apple" before "Zebra" and
+    ignores punctuation; the report's lists keep SQLite's order, by code point."""
+    from tests.postgres import database_name
+
+    words = ["Zebra", "apple", "a-c", "ab", "Ab", "a c"]
+    query = "SELECT x FROM words ORDER BY {order}"
+    sqlite = Database(sqlite_url(tmp_path / "words.sqlite"))
+    sqlite.execute("CREATE TABLE words (x TEXT)")
+    sqlite.execute("INSERT INTO words VALUES (:x)", [{"x": w} for w in words])
+    url = postgres_cluster.new_database()
+    postgresql = Database(url)
+    try:
+        postgresql.execute('CREATE TABLE words (x TEXT COLLATE "en-US-x-icu")')  # as en_US would
+        postgresql.execute("INSERT INTO words VALUES (:x)", [{"x": w} for w in words])
+        by_code_point = sorted(words)
+        assert [r[0] for r in sqlite.execute(query.format(order=in_text_order(sqlite, "x")))] == \
+            by_code_point
+        assert [r[0] for r in postgresql.execute(query.format(order=in_text_order(postgresql, "x")))
+                ] == by_code_point
+        assert [r[0] for r in postgresql.execute(query.format(order="x"))] != by_code_point
+    finally:
+        postgresql.close()
+        sqlite.close()
+        postgres_cluster.drop_database(database_name(url))
 
 
 # -- the command -------------------------------------------------------------------------------
