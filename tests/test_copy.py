@@ -20,7 +20,7 @@ from tests.webapp_fixtures import build_archive
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small SQLite catalogue (imported pages, cleaned), plus rows in the crawl's tables."""
     data = tmp_path_factory.mktemp("copy") / "data"
-    build_archive(data)
+    build_archive(data, database="")  # SQLite in both passes: the copy's source
     db = Database(sqlite_url(data / "catalogue.sqlite"))
     with db.transaction():
         db.execute("INSERT INTO runs (site, started, state, pid, worker) "

@@ -25,7 +25,7 @@ def export(data: Path, database: str | None = None) -> list[dict[str, object]]:
 
 def test_a_sqlite_archive_copied_to_postgresql_reads_the_same(tmp_path: Path, postgres_url: str) -> None:
     data = tmp_path / "data"
-    build_archive(data)
+    build_archive(data, database="")
     run_cli("user", "add", "ana", "--data-dir", str(data), input="correct horse battery\n" * 2)
     result = run_cli("copy-catalogue", "--to", postgres_url, "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
@@ -42,7 +42,7 @@ def test_a_sqlite_archive_copied_to_postgresql_reads_the_same(tmp_path: Path, po
 
 def test_a_second_run_catches_up_with_what_changed_meanwhile(tmp_path: Path, postgres_url: str) -> None:
     data = tmp_path / "data"
-    build_archive(data)
+    build_archive(data, database="")
     assert run_cli("copy-catalogue", "--to", postgres_url, "--data-dir", str(data)).returncode == 0
     # meanwhile, on the old machine: a document's cleaning result is dropped, another rewritten
     catalogue = Catalogue(DataDir(data).catalogue)

@@ -90,9 +90,11 @@ def pages(base: str) -> dict[str, tuple[str, str]]:
     }
 
 
-def build_archive(data_dir: Path, base: str = "https://news.example.org") -> Settings:
-    """Import the fixture pages as captures, clean them and index them (on the pass's database)."""
-    settings = archive_settings(data_dir)
+def build_archive(data_dir: Path, base: str = "https://news.example.org",
+                  database: str | None = None) -> Settings:
+    """Import the fixture pages as captures, clean them and index them: on the pass's database,
+    or on `database` ("" for SQLite files)."""
+    settings = archive_settings(data_dir, **({} if database is None else {"archive.database": database}))
     folder = data_dir.parent / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     with open_archive(settings) as (catalogue, store):
