@@ -13,10 +13,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy
-
 from archive.catalogue import Catalogue
-from archive.database import Params, engine
+from archive.copy import copy_catalogue
+from archive.database import Params
 from archive.layout import DataDir
 from archive.settings import Settings, load_settings
 
@@ -69,32 +68,10 @@ def execute(where: Settings | Path, sql: str, params: Params = None) -> None:
         catalogue.close()
 
 
-def copy_catalogue(source: str, target: str) -> int:
-    """Copy every row of one catalogue into another, empty one (its schema made by Catalogue),
-    across engines; return how many rows were copied. For tests that compare the two engines."""
-    Catalogue(target).close()
-    source_engine, target_engine = engine(source), engine(target)
-    tables = sqlalchemy.MetaData()
-    tables.reflect(source_engine)
-    into = sqlalchemy.MetaData()
-    into.reflect(target_engine)
-    copied = 0
-    with source_engine.connect() as reader, target_engine.connect() as writer:
-        for table in tables.sorted_tables:
-            if table.name == "alembic_version":
-                continue
-            found = [dict(row) for row in reader.execute(sqlalchemy.select(table)).mappings()]
-            if found:
-                writer.execute(sqlalchemy.insert(into.tables[table.name]), found)
-            copied += len(found)
-        writer.commit()
-    return copied
-
-
 def copy_archive(data_dir: Path, target: Path, database: str) -> str:
     """Copy an archive: its data directory to `target`, and its catalogue to `database` when
     that is not "" (SQLite: the copied file); return the copy's catalogue URL."""
     shutil.copytree(data_dir, target, symlinks=True)
     if database:
-        copy_catalogue(catalogue_url(data_dir), database)
+        copy_catalogue(catalogue_url(data_dir), database)  # archive.copy, either way
     return DataDir(target, database).catalogue_url

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from archive.capture.importer import import_paths
+from archive.copy import copy_catalogue
 from archive.database import Database, sqlite_url
 from archive.layout import DataDir, open_archive
 from archive.release import Contact, Release, release_id
@@ -28,7 +29,7 @@ from archive.status_sql import in_text_order
 from indexer.build import rebuild
 from indexer.status import index_status
 from pressroom.status import cached_report
-from tests.catalogue_rows import archive_settings, catalogue_of, catalogue_url, copy_catalogue, rows
+from tests.catalogue_rows import archive_settings, catalogue_of, catalogue_url, rows
 from tests.conftest import crawl_sample_site, run_cli
 from webapp import create_app
 from webapp.i18n import translate
@@ -256,7 +257,7 @@ def test_the_same_archive_has_the_same_status_on_sqlite_and_postgresql(
         other = archive_settings(tmp_path / "copy", archive__database=postgres_cluster.new_database(),
                                  archive__warc_dir=str(here.warc))
     try:
-        assert copy_catalogue(here.catalogue_url, DataDir.of(other).catalogue_url) > 100
+        assert copy_catalogue(here.catalogue_url, DataDir.of(other).catalogue_url).copied > 100
         now = datetime.now(UTC)
         reports = [gather_status(s, now, problem_limit=3, rejected_limit=2).to_json()
                    for s in (settings, other)]
