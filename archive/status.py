@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalogue import Catalogue
-from archive.database import Database, DatabaseError
+from archive.database import Database, DatabaseError, first_line, redacted
 from archive.errors import ArchiveError, NoArchive
 from archive.layout import DataDir
 from archive.settings import Settings
@@ -240,8 +240,10 @@ def gather_status(settings: Settings, now: datetime | None = None, problem_limit
             if paths.shared_database:
                 status.catalogue_bytes = catalogue_size(db)
         except DatabaseError as exc:
-            raise ArchiveError(f"{catalogue.url if paths.shared_database else paths.catalogue}: "
-                               f"cannot read the catalogue: {exc}") from exc
+            # the statement stays in the log: the message may reach a web page
+            logger.error("cannot read the catalogue %s: %s", redacted(catalogue.url), exc)
+            raise ArchiveError(f"{redacted(catalogue.url)}: cannot read the catalogue: "
+                               f"{first_line(exc)}") from exc
         finally:
             catalogue.close()
     status.releases = sum(status.coverage.undated.values()) + status.coverage.total()

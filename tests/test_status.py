@@ -522,3 +522,17 @@ def test_scheduler_state_from_schedule_json(make_settings: Any) -> None:
     assert not gather_status(settings, now).scheduler.alive  # type: ignore[union-attr]
     app = create_app({"DATA_DIR": str(settings.data_dir), "TESTING": True})
     assert soup(app.test_client().get("/status")).select_one("p.scheduler")["data-alive"] == "no"
+
+
+def test_an_unreadable_catalogue_gives_503_without_naming_it(
+        make_settings: Any, caplog: pytest.LogCaptureFixture) -> None:
+    settings = make_settings()
+    catalogue = catalogue_of(settings)
+    catalogue.db.execute("ALTER TABLE cleaned RENAME TO cleaned_elsewhere")
+    catalogue.close()
+    app = create_app({"DATA_DIR": str(settings.data_dir), "TESTING": True})
+    response = app.test_client().get("/status")
+    assert response.status_code == 503
+    body = response.get_data(as_text=True)
+    assert "cleaned" not in body and "sqlite" not in body.lower() and "postgresql" not in body
+    assert "cannot read the catalogue" in caplog.text  # said to the operator, in the log

@@ -88,7 +88,8 @@ def test_a_second_pass_joins_the_open_one_and_a_single_crawl_is_refused(
     with pytest.raises(CrawlLocked, match=rf"pass {pass_id} .*\(1 to crawl\)"):
         leases.refuse_if_pass_open(db)
     settings = make_settings(archive__database=url) if url.startswith("postgresql") \
-        else make_settings(data_dir=str(Path(url.removeprefix("sqlite:///")).parent))
+        else make_settings(data_dir=str(Path(url.removeprefix("sqlite:///")).parent),
+                           archive__database="")
     with pytest.raises(CrawlLocked):
         crawl_sites(settings, [site("one", "h1")])
 
@@ -267,7 +268,8 @@ def test_a_worker_crawls_every_site_of_the_pass_politely(
     _Pages.log = []
     port = server.server_address[1]
     try:
-        overrides = {"archive__database": url} if url.startswith("postgresql") else {}
+        # the sqlite case is SQLite in both passes: its own data dir's file
+        overrides = {"archive__database": url if url.startswith("postgresql") else ""}
         settings = make_settings(data_dir=str(tmp_path / "data"), crawl__delay=0.3, **overrides)
         if not url.startswith("postgresql"):  # the catalogue of this data dir, then
             url = DataDir.of(settings).catalogue_url

@@ -18,7 +18,7 @@ from flask.blueprints import BlueprintSetupState
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, NoArchive
 from archive.status import PROBLEM_KINDS
 from pressroom.status import Report, cached_report, human_bytes
 from webapp import metrics, security
@@ -66,7 +66,9 @@ def status_page() -> Any:
     try:
         report = cached_report(current_app)
     except ArchiveError as exc:
-        error: Exception = _unavailable(str(exc))
+        if not isinstance(exc, NoArchive):  # its words may name the database: logged, not shown
+            current_app.logger.error("status unavailable: %s", exc)
+        error: Exception = _unavailable(str(exc) if isinstance(exc, NoArchive) else None)
         raise error from None
     ui = g.ui
     with_releases = [s.key for s in report.archive.sites if report.archive.coverage.total(s.key)]
@@ -102,11 +104,12 @@ def reason_label(kind: str, ui: str) -> str:
     return translate(key, ui) if key in STRINGS else kind
 
 
-def _unavailable(message: str) -> Exception:
+def _unavailable(message: str | None) -> Exception:
     from werkzeug.exceptions import ServiceUnavailable
 
     error = ServiceUnavailable()
-    error.pressroom_message = message  # type: ignore[attr-defined]
+    if message:
+        error.pressroom_message = message  # type: ignore[attr-defined]
     return error
 
 
