@@ -16,11 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from archive.database import Database, engine, redacted
 from archive.errors import CatalogueError, NoArchive
@@ -33,16 +31,27 @@ VERSION_TABLE = "alembic_version"
 MIGRATION_LOCK = 0x7072657373726F6D
 
 
-def _config() -> Config:
+def _config() -> Any:
+    # Alembic is imported when first needed: most commands never migrate, and its import is
+    # a tenth of a second of every process's start
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
 @cache
+def _script() -> Any:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config())
+
+
+@cache
 def head(store: str) -> str:
     """Return the newest revision of a store's branch."""
-    revision = ScriptDirectory.from_config(_config()).get_revision(f"{store}@head")
+    revision = _script().get_revision(f"{store}@head")
     if revision is None:
         raise CatalogueError(f"no migrations for {store!r}")
     return str(revision.revision)
@@ -50,8 +59,7 @@ def head(store: str) -> str:
 
 @cache
 def _branch(store: str) -> frozenset[str]:
-    script = ScriptDirectory.from_config(_config())
-    return frozenset(str(r.revision) for r in script.iterate_revisions(f"{store}@head", "base"))
+    return frozenset(str(r.revision) for r in _script().iterate_revisions(f"{store}@head", "base"))
 
 
 def current(db: Database, store: str) -> str | None:
@@ -70,8 +78,7 @@ def current(db: Database, store: str) -> str | None:
 
 @cache
 def _all_revisions() -> frozenset[str]:
-    script = ScriptDirectory.from_config(_config())
-    return frozenset(str(r.revision) for r in script.walk_revisions())
+    return frozenset(str(r.revision) for r in _script().walk_revisions())
 
 
 # (process, database URL, store) -> when a reader last found its schema current: a web node
@@ -116,6 +123,8 @@ def upgrade(url: str, store: str) -> tuple[str | None, str]:
         before = _version_of(conn, store)
         config = _config()
         config.attributes["connection"] = conn
+        from alembic import command
+
         command.upgrade(config, f"{store}@head")
         conn.commit()
     after = head(store)
