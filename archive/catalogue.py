@@ -70,16 +70,14 @@ class Catalogue:
 
     def __init__(self, where: Path | str, read_only: bool = False) -> None:
         self.url = sqlite_url(where) if isinstance(where, Path) else where
-        self.path = where if isinstance(where, Path) else None
-        if read_only and self.path is not None and not self.path.exists():
-            raise CatalogueError(f"{self.path}: cannot open the catalogue: no such file")
+        if read_only and isinstance(where, Path) and not where.exists():
+            raise CatalogueError(f"{where}: cannot open the catalogue: no such file")
         self.db = Database(self.url, read_only=read_only, what="catalogue")
         try:
             migrate.ensure(self.db, "catalogue")
         except BaseException:
             self.db.close()
             raise
-        self.read_only = read_only
 
     def close(self) -> None:
         """Close the connection."""

@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from corpus import generate  # noqa: E402
+from score_search import api_params  # noqa: E402
 
 from archive.catalogue import Catalogue, VersionRow  # noqa: E402
 from archive.release import Release  # noqa: E402
@@ -47,16 +48,6 @@ from archive.warcstore import RecordRef  # noqa: E402
 
 SAMPLE_SITE = ROOT.parent / "shared" / "sample-site"
 UNLIMITED = {"PRESSROOM_WEB_SEARCH_RATE": "100000", "PRESSROOM_WEB_SEARCH_BURST": "100000"}
-
-
-def api_params(query: dict[str, Any]) -> list[tuple[str, str]]:
-    """A queries.jsonl line as the search API's parameters (its language as the filter)."""
-    params = [("q", query["q"]), ("size", "10")]
-    for name, values in query["filters"].items():
-        params += [(name, values)] if isinstance(values, str) else [(name, v) for v in values]
-    if query.get("lang") and "language" not in query["filters"]:
-        params.append(("language", query["lang"]))
-    return params
 
 
 def pressroom(env: dict[str, str], *args: str) -> None:

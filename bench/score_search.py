@@ -31,6 +31,20 @@ def request_for(query: dict[str, Any]) -> Any:
                          page_size=10, snippets=False)
 
 
+def api_params(query: dict[str, Any]) -> list[tuple[str, str]]:
+    """Turn a queries.jsonl line into the search API's parameters (its language as the filter).
+
+    >>> api_params({"q": "Libya", "filters": {"country": ["LY"]}, "lang": "en"})
+    [('q', 'Libya'), ('size', '10'), ('country', 'LY'), ('language', 'en')]
+    """
+    params = [("q", query["q"]), ("size", "10")]
+    for name, values in query["filters"].items():
+        params += [(name, values)] if isinstance(values, str) else [(name, v) for v in values]
+    if query.get("lang") and "language" not in query["filters"]:
+        params.append(("language", query["lang"]))
+    return params
+
+
 def ndcg(ranked: list[str], relevant: set[str], k: int = 10) -> float:
     """Binary-relevance nDCG@k.
 

@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -25,20 +24,13 @@ from archive.catalogue import Catalogue, VersionRow
 from archive.warcstore import RecordRef
 from tests.conftest import ROOT, SAMPLE_SITE, PressroomServer, SampleSite, run_cli
 
+sys.path.insert(0, str(ROOT / "bench"))
+from score_search import api_params
+
 pytestmark = pytest.mark.acceptance
 
 NODES = 2
 CONVERGE_SECONDS = 90.0
-
-
-def api_params(query: dict[str, Any]) -> list[tuple[str, str]]:
-    """A queries.jsonl line as the search API's parameters (its language as the filter)."""
-    params = [("q", query["q"]), ("size", "10")]
-    for name, values in query["filters"].items():
-        params += [(name, values)] if isinstance(values, str) else [(name, v) for v in values]
-    if query.get("lang") and "language" not in query["filters"]:
-        params.append(("language", query["lang"]))
-    return params
 
 
 def top10(server: PressroomServer, params: list[tuple[str, str]]) -> list[str]:
